@@ -1,0 +1,138 @@
+# Valor IVX — top-level build.
+#
+#   make            build every binary and test (debug)
+#   make up / down  private dev stack + all services + gateway on :5002
+#   make test       install deps, build, run unit, integration and e2e tests
+#   make asan       the same tests under AddressSanitizer + UBSan
+#   make lint / fmt-check / fmt / clean
+#
+# MODE selects the flavour: debug (default), release, asan. Output goes to
+# build/$(MODE)/. Targets that need packages run scripts/install-deps.sh first
+# and then build in a sub-make, so pkg-config is read after the install.
+
+MODE ?= debug
+B := build/$(MODE)
+CC ?= cc
+
+PKGS := libulfius liborcania libyder jansson libjwt hiredis libnats libpq libcurl gnutls libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null | sed 's/-I/-isystem /g')
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wvla -Wundef
+CFLAGS_debug := -O1 -g
+CFLAGS_release := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CFLAGS_asan := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_asan := -fsanitize=address,undefined
+
+CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -pthread $(CFLAGS_$(MODE)) -Icommon/include $(PKG_CFLAGS)
+LDFLAGS := -pthread $(LDFLAGS_$(MODE))
+LDLIBS := $(PKG_LIBS) -lm
+
+SERVICES := svc-auth svc-runs svc-financial svc-deals
+COMPONENTS := gateway $(SERVICES)
+
+COMMON_SRC := $(wildcard common/src/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_LIB := $(B)/libvalor-common.a
+TESTUTIL_OBJ := $(B)/common/tests/testutil.o
+
+BINS := $(COMPONENTS:%=$(B)/bin/%)
+TESTS :=
+
+.PHONY: all build deps up down test asan bench lint fmt fmt-check clean tests
+
+all: build
+
+build: $(BINS) tests
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# component(name, has_migrations)
+define component
+$(1)_SRC := $$(filter-out $(1)/src/main.c,$$(wildcard $(1)/src/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$(B)/%.o)
+$(1)_CFLAGS_EXTRA := -I$(1)/src
+ifeq ($(2),yes)
+$(1)_OBJ += $(B)/$(1)/migrations.o
+$(B)/$(1)/migrations.c: $$(wildcard common/migrations/*.sql $(1)/migrations/*.sql) scripts/embed-sql.sh
+	@mkdir -p $$(dir $$@)
+	scripts/embed-sql.sh $$@ common/migrations $(1)/migrations
+$(B)/$(1)/migrations.o: $(B)/$(1)/migrations.c
+	$$(CC) $$(CFLAGS) -c $$< -o $$@
+endif
+$(B)/$(1)/%.o: CFLAGS += -I$(1)/src
+$(B)/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+$(B)/bin/$(1): $(B)/$(1)/src/main.o $(B)/lib$(1).a $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+$(1)_TESTS := $$(patsubst $(1)/tests/%.c,$(B)/tests/$(1)-%,$$(wildcard $(1)/tests/test_*.c))
+$(B)/tests/$(1)-%: $(B)/$(1)/tests/%.o $(B)/lib$(1).a $(TESTUTIL_OBJ) $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CHECK_LIBS)
+$(B)/$(1)/tests/%.o: CFLAGS += -I$(1)/src -Icommon/tests $$(CHECK_CFLAGS)
+TESTS += $$($(1)_TESTS)
+endef
+
+$(eval $(call component,gateway,no))
+$(foreach s,$(SERVICES),$(eval $(call component,$(s),yes)))
+
+COMMON_TESTS := $(patsubst common/tests/%.c,$(B)/tests/common-%,$(wildcard common/tests/test_*.c))
+TESTS += $(COMMON_TESTS)
+$(B)/common/tests/%.o: CFLAGS += -Icommon/tests $(CHECK_CFLAGS)
+$(B)/tests/common-%: $(B)/common/tests/%.o $(TESTUTIL_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+tests: $(TESTS)
+
+deps:
+	@scripts/install-deps.sh
+
+up: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/dev.sh up
+
+down:
+	@scripts/dev.sh down
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/test.sh $(B)
+
+asan: deps
+	@$(MAKE) --no-print-directory MODE=asan build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/test.sh build/asan
+
+LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c))
+FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.c common/tests/*.[ch] \
+          $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]))
+
+lint: deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -Icommon/include \
+		--suppress=missingIncludeSystem $(LINT_SRC)
+	clang-tidy --quiet $(LINT_SRC) -- -std=c17 -D_GNU_SOURCE -Icommon/include \
+		$(foreach c,$(COMPONENTS),-I$(c)/src) $(PKG_CFLAGS)
+
+fmt-check:
+	clang-format --dry-run -Werror $(FMT_SRC)
+
+fmt:
+	clang-format -i $(FMT_SRC)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

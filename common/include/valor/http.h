@@ -1,0 +1,114 @@
+/* http: the ulfius server every process uses, and JSON request/response helpers.
+ *
+ * The server runs libmicrohttpd's epoll thread pool
+ * (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, MHD_OPTION_THREAD_POOL_SIZE)
+ * with an explicit bind address (MHD_OPTION_SOCK_ADDR; port 0 = ephemeral),
+ * connection limit and connection timeout — never ulfius' default
+ * thread-per-connection mode.
+ *
+ * Every route registered with http_route() runs through one wrapper that:
+ * takes the request id (the client's X-Request-ID when it matches
+ * ^[A-Za-z0-9._-]{1,64}$, else a fresh UUID v4) and echoes it; answers 413
+ * "Request body too large" from Content-Length (or the received length) before
+ * the handler runs; adds X-Content-Type-Options, X-Frame-Options,
+ * Referrer-Policy and Cache-Control: no-store; calls the handler; records
+ * http_requests_total / http_request_duration_seconds; writes the access log
+ * line. Unknown paths get 404 {"error":"Not found"}, known paths with another
+ * method 405 {"error":"Method not allowed"} with an Allow header.
+ */
+#ifndef VALOR_HTTP_H
+#define VALOR_HTTP_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <ulfius.h>
+
+#include "valor/log.h"
+
+struct metrics_registry;
+
+struct http_server_opts {
+    const char *service;        /* for logs and metrics, borrowed */
+    const char *bind_host;      /* numeric IPv4/IPv6 address or "localhost", borrowed */
+    int port;                   /* 0 → ephemeral, see http_server_port() */
+    int threads;                /* MHD thread pool size, ≥ 1 */
+    int max_connections;        /* MHD_OPTION_CONNECTION_LIMIT */
+    int connection_timeout_s;   /* MHD_OPTION_CONNECTION_TIMEOUT */
+    size_t max_body_bytes;      /* 413 above this */
+    struct metrics_registry *metrics; /* borrowed, may be NULL */
+};
+
+/* Per-request context handed to handlers; lives while the request does. */
+struct http_ctx {
+    const struct _u_request *req; /* borrowed */
+    struct _u_response *resp;     /* borrowed */
+    void *ud;                     /* the route's user data */
+    const char *route;            /* the route template, e.g. "/api/runs/:run_id" */
+    char request_id[65];
+    char client_ip[64];           /* socket peer address */
+    struct log_ctx log;           /* request_id set; a handler may set tenant/user */
+    char tenant[64];              /* filled by handlers that authenticate */
+    char user[64];
+    const char *upstream;         /* set by forwarding handlers, for the access log */
+    double upstream_ms;
+};
+
+typedef void (*http_handler)(struct http_ctx *ctx);
+
+struct http_server;
+
+int http_server_new(const struct http_server_opts *opts, struct http_server **out);
+/* Borrowed ulfius instance, e.g. for websocket endpoints. */
+struct _u_instance *http_server_instance(struct http_server *s);
+
+/* method: "GET", "POST", …; path: ulfius url format ("/api/runs/:run_id",
+ * "/api/auth/*" for a prefix). Register before http_server_start(). */
+int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
+               void *ud);
+
+int http_server_start(struct http_server *s);
+/* The bound port (useful with port 0). */
+int http_server_port(const struct http_server *s);
+/* Requests being handled right now. */
+int http_server_inflight(const struct http_server *s);
+/* Graceful drain: stop accepting, let in-flight requests finish for up to
+ * grace_s seconds, then stop. */
+void http_server_stop(struct http_server *s, int grace_s);
+void http_server_free(struct http_server *s);
+
+/* Replies. Each sets Content-Type: application/json; charset=utf-8. */
+int http_reply_json(struct http_ctx *ctx, unsigned status, json_t *body); /* steals body */
+/* {"error": message or valor_err_message(err), "request_id": …} with the
+ * status of valor_err_http_status(err). */
+int http_reply_error(struct http_ctx *ctx, int err, const char *message);
+/* 400 {"error":"ValidationError","details":[{"field":field,"msg":msg}]} */
+int http_reply_validation(struct http_ctx *ctx, const char *field, const char *msg);
+
+/* Parses the request body as a JSON value (JSON_REJECT_DUPLICATES). On
+ * failure it has already replied — 415 "Content-Type must be
+ * application/json" or 400 "Invalid JSON: <message> at position N" — and
+ * returns the error. Caller owns *out (json_decref). */
+int http_json_body(struct http_ctx *ctx, json_t **out);
+
+/* Borrowed header value (case-insensitive) or NULL. */
+const char *http_header(const struct http_ctx *ctx, const char *name);
+/* Borrowed query parameter or NULL. */
+const char *http_query(const struct http_ctx *ctx, const char *name);
+/* Borrowed path parameter (":name" in the template) or NULL. */
+const char *http_param(const struct http_ctx *ctx, const char *name);
+
+/* The readiness check of /ready: fills `checks` with
+ * {"<name>": {"ok": bool, "detail": str, "latency_ms": n}, …} and returns
+ * VALOR_OK only when every check is ok. */
+typedef int (*http_ready_fn)(void *ud, json_t *checks);
+
+/* Registers GET /health ({"status":"healthy","service","version","timestamp"}),
+ * GET /ready (200 {"status":"ready","checks"} or 503 {"status":"degraded","checks"})
+ * and GET /metrics (Prometheus text; 404 when metrics are disabled). */
+int http_add_service_routes(struct http_server *s, const char *version, http_ready_fn ready,
+                            void *ud, int metrics_enabled);
+
+/* RFC 3339 UTC timestamp with milliseconds and Z into buf (≥ 25 bytes). */
+void http_timestamp(char *buf, size_t len);
+
+#endif

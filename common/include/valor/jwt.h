@@ -1,0 +1,45 @@
+/* jwt: HS256 access tokens (api.md §2), on libjwt 1.10.
+ *
+ * Verification never passes a NULL key, pins HS256, and checks every claim by
+ * hand (libjwt 1.10 checks none): iss, aud, typ, sub, tid, role, plan, jti,
+ * iat, nbf and exp with the configured leeway.
+ */
+#ifndef VALOR_JWT_H
+#define VALOR_JWT_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct vjwt_params {
+    const char *secret; /* borrowed, never NULL or empty */
+    const char *issuer; /* borrowed */
+    const char *audience; /* borrowed */
+    int leeway_s;
+};
+
+struct vjwt_claims {
+    char sub[64];  /* user id (string) */
+    char tid[64];  /* tenant slug */
+    char role[16]; /* admin | analyst | viewer */
+    char plan[24]; /* standard | professional | enterprise */
+    char jti[40];  /* UUID v4 */
+    char typ[16];  /* "access" */
+    long long iat, nbf, exp;
+};
+
+/* Signs `claims` (iss/aud from params). Caller frees *out_token with free(). */
+int vjwt_sign(const struct vjwt_params *p, const struct vjwt_claims *claims, char **out_token);
+
+/* Verifies `token` at time `now` and that typ == expected_typ.
+ * VALOR_OK and *out filled; VALOR_E_EXPIRED when exp + leeway < now;
+ * VALOR_E_UNAUTHORIZED for anything else (signature, alg, claims, format). */
+int vjwt_verify(const struct vjwt_params *p, const char *token, const char *expected_typ,
+                time_t now, struct vjwt_claims *out);
+
+/* Extracts the token from an "Authorization" header value.
+ * VALOR_OK with *token pointing into header; VALOR_E_UNAUTHORIZED when NULL
+ * (message "Authorization header required") or VALOR_E_INVALID when not
+ * "Bearer <token>" (message "Invalid authorization header format"). */
+int vjwt_from_header(const char *header, const char **token);
+
+#endif

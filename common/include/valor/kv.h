@@ -1,0 +1,48 @@
+/* kv: Redis through hiredis 0.14 with connect and command timeouts.
+ *
+ * A client is used by one thread at a time. After any I/O error the context
+ * is freed and the next command connects afresh with the same timeouts
+ * (hiredis' redisReconnect would drop them).
+ */
+#ifndef VALOR_KV_H
+#define VALOR_KV_H
+
+#include <stddef.h>
+#include <hiredis.h>
+
+/* Shared with the gateway: key under which a revoked access token's jti is
+ * kept until the token's expiry. */
+#define KV_DENYLIST_PREFIX "valor:denylist:jti:"
+
+struct kv_opts {
+    const char *url;        /* redis://[:password@]host:port[/db]; copied */
+    int connect_timeout_ms; /* 0 → 1000 */
+    int command_timeout_ms; /* 0 → 50 */
+};
+
+struct kv_client;
+
+/* Never fails for an unreachable server: the client connects on first use. */
+int kv_open(const struct kv_opts *opts, struct kv_client **out);
+void kv_close(struct kv_client *c);
+
+/* Sends one command. VALOR_OK with *reply (caller freeReplyObject()s) — which
+ * may be a REDIS_REPLY_ERROR the caller inspects (e.g. NOSCRIPT);
+ * VALOR_E_UNAVAILABLE on connect failure, I/O error or timeout. */
+int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size_t *argvlen,
+                    redisReply **reply);
+
+/* PING; *latency_ms set when not NULL. */
+int kv_ping(struct kv_client *c, int *latency_ms);
+
+/* One client per thread, created on first use. */
+struct kv_pool;
+int kv_pool_new(const struct kv_opts *opts, struct kv_pool **out);
+void kv_pool_free(struct kv_pool *p);
+/* This thread's client (borrowed, lives as long as the pool). */
+struct kv_client *kv_pool_get(struct kv_pool *p);
+
+/* KV_DENYLIST_PREFIX + jti into buf. VALOR_E_INVALID when it does not fit. */
+int kv_denylist_key(const char *jti, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,36 @@
+/* log: structured logging through yder.
+ *
+ * One JSON object per line on stdout (LOG_JSON=true, the default), readable
+ * text otherwise. Every line carries ts, level, service, event and msg, plus
+ * request_id / tenant_id / user_id when a context is given. Library messages
+ * (ulfius, yder) are captured by the same callback and wrapped the same way.
+ * User-supplied strings are escaped; never pass them as the format.
+ */
+#ifndef VALOR_LOG_H
+#define VALOR_LOG_H
+
+#include <jansson.h>
+
+struct log_ctx {
+    const char *request_id; /* borrowed, may be NULL */
+    const char *tenant_id;  /* borrowed, may be NULL */
+    const char *user_id;    /* borrowed, may be NULL */
+};
+
+/* level: enum cfg_log_level. Call once at start-up before any thread starts. */
+int log_init(const char *service, int json, int level);
+void log_close(void);
+
+/* event: a short machine name ("startup", "db_error"); fmt is printf-style. */
+void log_msg(int level, const struct log_ctx *ctx, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Emits `fields` (borrowed) merged with ts/level/service, e.g. the access line. */
+void log_fields(int level, const struct log_ctx *ctx, const char *event, json_t *fields);
+
+#define log_error(ctx, ev, ...) log_msg(0, (ctx), (ev), __VA_ARGS__)
+#define log_warn(ctx, ev, ...) log_msg(1, (ctx), (ev), __VA_ARGS__)
+#define log_info(ctx, ev, ...) log_msg(2, (ctx), (ev), __VA_ARGS__)
+#define log_debug(ctx, ev, ...) log_msg(3, (ctx), (ev), __VA_ARGS__)
+
+#endif

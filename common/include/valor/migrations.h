@@ -1,0 +1,14 @@
+/* migrations: the SQL migrations embedded into a service binary at build time
+ * (scripts/embed-sql.sh turns common/migrations/*.sql and
+ * svc-<name>/migrations/*.sql into one generated C file, in name order). */
+#ifndef VALOR_MIGRATIONS_H
+#define VALOR_MIGRATIONS_H
+
+#include <stddef.h>
+
+#include "valor/db.h"
+
+extern const struct db_migration valor_migrations[];
+extern const size_t valor_migrations_count;
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make up / make down: the private dev stack in .run/dev and every process on fixed ports.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUN="$ROOT/.run/dev"
+BIN="$ROOT/build/${MODE:-debug}/bin"
+
+case ${1:-} in
+up)
+    if [ -f "$RUN/gateway.pid" ] && kill -0 "$(cat "$RUN/gateway.pid")" 2>/dev/null; then
+        say "already running (make down first)"
+        exit 0
+    fi
+    "$ROOT/scripts/stack.sh" start "$RUN" dev
+    "$ROOT/scripts/services.sh" start "$RUN" "$BIN" dev
+    # shellcheck disable=SC1091
+    source "$RUN/stack.env"
+    # shellcheck disable=SC1091
+    source "$RUN/services.env"
+    cat <<EOT
+
+Valor IVX is running (make down stops it):
+  gateway        $BASE_URL          (logs: .run/dev/logs/gateway.log)
+  svc-auth       $AUTH_SERVICE_URL
+  svc-runs       $RUNS_SERVICE_URL
+  svc-financial  $FINANCIAL_SERVICE_URL
+  svc-deals      $DEALS_SERVICE_URL
+  PostgreSQL     127.0.0.1:$PG_PORT  (psql "$DATABASE_URL")
+  Redis          127.0.0.1:$REDIS_PORT
+  NATS           127.0.0.1:$NATS_PORT  (monitor :$NATS_MON_PORT)
+
+Try:
+  curl -s $BASE_URL/api/health
+  curl -s $BASE_URL/api/readiness
+EOT
+    ;;
+down)
+    [ -d "$RUN" ] || { say "nothing running"; exit 0; }
+    "$ROOT/scripts/services.sh" stop "$RUN"
+    "$ROOT/scripts/stack.sh" stop "$RUN"
+    say "stopped"
+    ;;
+*) die "usage: dev.sh up|down" ;;
+esac

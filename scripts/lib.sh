@@ -1,0 +1,51 @@
+# Shared shell helpers for the dev runner and the test runner (sourced).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A TCP port nobody listens on, picked at random in 20000-59999.
+free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q . &&
+            ! grep -qx "$p" "${VALOR_PORTS_TAKEN:-/dev/null}" 2>/dev/null; then
+            [ -n "${VALOR_PORTS_TAKEN:-}" ] && echo "$p" >>"$VALOR_PORTS_TAKEN"
+            echo "$p"
+            return 0
+        fi
+    done
+    die "no free TCP port found"
+}
+
+# wait_for NAME TIMEOUT_S CMD... — retries CMD until it succeeds.
+wait_for() {
+    local name=$1 timeout=$2 start
+    shift 2
+    start=$(date +%s)
+    until "$@" >/dev/null 2>&1; do
+        if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+            say "$name did not become ready within ${timeout}s"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Kills the process whose pid is recorded in FILE (and waits), then removes FILE.
+stop_pidfile() {
+    local f=$1 pid i
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for i in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
