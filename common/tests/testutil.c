@@ -8,10 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "valor/http.h"
+#include "valor/svc.h"
 
 const char *tu_env(const char *name)
 {
@@ -97,4 +105,237 @@ int tu_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
+}
+
+/* ---- HTTP client for tests ---------------------------------------------- */
+
+struct tu_buf {
+    char *p;
+    size_t len;
+};
+
+static size_t tu_buf_append(char *data, size_t size, size_t n, void *ud)
+{
+    struct tu_buf *b = ud;
+    size_t add = size * n;
+    char *np = realloc(b->p, b->len + add + 1);
+    if (np == NULL)
+        return 0;
+    memcpy(np + b->len, data, add);
+    b->p = np;
+    b->len += add;
+    b->p[b->len] = '\0';
+    return add;
+}
+
+static size_t tu_header_line(char *data, size_t size, size_t n, void *ud)
+{
+    struct tu_buf *b = ud;
+    if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        b->len = 0; /* keep only the final response's headers */
+    return tu_buf_append(data, size, n, ud);
+}
+
+int tu_http(const char *method, const char *url, const char *const *headers, const char *body,
+            struct tu_http_resp *out)
+{
+    struct tu_buf rb = {0}, hb = {0};
+    struct curl_slist *hl = NULL;
+    CURL *h = curl_easy_init();
+    CURLcode cr = CURLE_FAILED_INIT;
+
+    memset(out, 0, sizeof(*out));
+    if (h == NULL)
+        return -1;
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* send "/a/../b" as written */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, tu_buf_append);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &rb);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, tu_header_line);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hb);
+    if (body != NULL) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    }
+    cr = curl_easy_perform(h);
+    if (cr == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(h);
+    out->body = rb.p != NULL ? rb.p : strdup("");
+    out->len = rb.len;
+    out->headers = hb.p != NULL ? hb.p : strdup("");
+    return cr == CURLE_OK ? 0 : -1;
+}
+
+void tu_http_resp_free(struct tu_http_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+int tu_http_header(const struct tu_http_resp *r, const char *name, char *buf, size_t len)
+{
+    size_t nlen = strlen(name);
+    for (const char *line = r->headers; line != NULL && *line != '\0';) {
+        const char *eol = strchr(line, '\n');
+        size_t llen = eol != NULL ? (size_t)(eol - line) : strlen(line);
+        if (llen > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
+            const char *v = line + nlen + 1, *end = line + llen;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' '))
+                end--;
+            snprintf(buf, len, "%.*s", (int)(end - v), v);
+            return 0;
+        }
+        line = eol != NULL ? eol + 1 : NULL;
+    }
+    return -1;
+}
+
+/* ---- the shared service integration test -------------------------------- */
+
+static void tu_get(int port, const char *path, struct tu_http_resp *r)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    ck_assert_msg(tu_http("GET", url, NULL, NULL, r) == 0, "GET %s: no response", path);
+}
+
+static void tu_assert_check_ok(json_t *checks, const char *name, const char *body)
+{
+    json_t *c = json_object_get(checks, name);
+    ck_assert_msg(json_is_object(c), "/ready has no \"%s\" check: %s", name, body);
+    ck_assert_msg(json_is_true(json_object_get(c, "ok")), "/ready check %s not ok: %s", name, body);
+}
+
+/* Polls /ready for up to 10 s (NATS connects in the background). */
+static void tu_assert_ready(int port)
+{
+    struct tu_http_resp r;
+    json_t *j, *checks;
+
+    for (int i = 0;; i++) {
+        tu_get(port, "/ready", &r);
+        if (r.status == 200 || i >= 100)
+            break;
+        tu_http_resp_free(&r);
+        usleep(100 * 1000);
+    }
+    ck_assert_msg(r.status == 200, "/ready: %ld %s", r.status, r.body);
+    j = json_loads(r.body, 0, NULL);
+    ck_assert_msg(j != NULL, "/ready is not JSON: %s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "ready");
+    checks = json_object_get(j, "checks");
+    tu_assert_check_ok(checks, "db", r.body);
+    tu_assert_check_ok(checks, "redis", r.body);
+    tu_assert_check_ok(checks, "nats", r.body);
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+
+static void tu_assert_endpoints(int port)
+{
+    struct tu_http_resp r;
+    char ct[128] = "";
+    json_t *j;
+
+    tu_get(port, "/no/such/path", &r);
+    ck_assert_msg(r.status == 404, "unknown path: %ld %s", r.status, r.body);
+    ck_assert_msg(tu_http_header(&r, "Content-Type", ct, sizeof(ct)) == 0 &&
+                      strstr(ct, "application/json") != NULL,
+                  "404 Content-Type: %s", ct);
+    j = json_loads(r.body, 0, NULL);
+    ck_assert_msg(j != NULL, "404 body is not JSON: %s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "Not found");
+    json_decref(j);
+    tu_http_resp_free(&r);
+
+    tu_get(port, "/health", &r);
+    ck_assert_msg(r.status == 200, "/health: %ld %s", r.status, r.body);
+    ck_assert_msg(strstr(r.body, "\"healthy\"") != NULL, "/health body: %s", r.body);
+    tu_http_resp_free(&r);
+
+    tu_assert_ready(port);
+
+    tu_get(port, "/metrics", &r);
+    ck_assert_msg(r.status == 200, "/metrics: %ld", r.status);
+    ck_assert_msg(strstr(r.body, "http_requests_total") != NULL, "/metrics: %s", r.body);
+    tu_http_resp_free(&r);
+}
+
+static void tu_pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* 1 when information_schema lists the table (or, table NULL, the schema). */
+static int tu_pg_exists(PGconn *pg, const char *schema, const char *table)
+{
+    const char *params[2] = {schema, table};
+    PGresult *res = table != NULL ? PQexecParams(pg,
+                                                 "SELECT count(*) FROM information_schema.tables "
+                                                 "WHERE table_schema = $1 AND table_name = $2",
+                                                 2, NULL, params, NULL, NULL, 0)
+                                  : PQexecParams(pg,
+                                                 "SELECT count(*) FROM information_schema.schemata "
+                                                 "WHERE schema_name = $1",
+                                                 1, NULL, params, NULL, NULL, 0);
+    int found = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "query failed: %s", PQerrorMessage(pg));
+    PQclear(res);
+    return found;
+}
+
+static void tu_drop_schema(PGconn *pg, const char *schema)
+{
+    char *id = PQescapeIdentifier(pg, schema, strlen(schema)), sql[256];
+    ck_assert_ptr_nonnull(id);
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", id);
+    PQfreemem(id);
+    PQclear(PQexec(pg, sql));
+}
+
+void tu_svc_smoke(const struct svc_def *def, const char *table)
+{
+    struct svc_def d = *def;
+    struct svc *s = NULL;
+    char schema[64];
+    PGconn *pg;
+    int rc;
+
+    snprintf(schema, sizeof(schema), "%s_t%d", def->schema, (int)getpid());
+    d.schema = schema;
+    tu_env("DATABASE_URL");
+    tu_env("REDIS_URL");
+    tu_env("NATS_URL");
+    setenv("PORT", "0", 1);
+    setenv("HOST", "127.0.0.1", 1);
+    pg = PQconnectdb(tu_env("DATABASE_URL"));
+    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "PostgreSQL: %s", PQerrorMessage(pg));
+    PQsetNoticeProcessor(pg, tu_pg_quiet, NULL);
+    tu_drop_schema(pg, schema);
+
+    rc = svc_start(&d, &s);
+    ck_assert_msg(rc == 0, "svc_start(%s) = %d", def->name, rc);
+    tu_assert_endpoints(http_server_port(s->http));
+    svc_stop(s);
+
+    ck_assert_msg(tu_pg_exists(pg, schema, NULL), "schema %s missing", schema);
+    ck_assert_msg(tu_pg_exists(pg, schema, table), "table %s.%s missing", schema, table);
+    ck_assert_msg(tu_pg_exists(pg, schema, "schema_migrations"), "%s.schema_migrations missing",
+                  schema);
+    tu_drop_schema(pg, schema);
+    PQfinish(pg);
 }

@@ -25,4 +25,31 @@ void tu_stop(pid_t pid, int sig);
 /* Runs the suite with CK_NORMAL output; returns 0 when every test passed. */
 int tu_run(Suite *s);
 
+/* One HTTP exchange made by tu_http() (libcurl, a fresh connection each time). */
+struct tu_http_resp {
+    long status; /* 0 when the exchange failed */
+    char *body;  /* NUL-terminated (may contain NULs before len); owned */
+    size_t len;
+    char *headers; /* the final response's raw header block; owned */
+};
+
+/* Sends method url with `headers` (NULL-terminated "Name: value" strings, or
+ * NULL) and `body` (NULL → none). Returns 0 when a response arrived, -1 on a
+ * transport error. Free *out with tu_http_resp_free() either way. */
+int tu_http(const char *method, const char *url, const char *const *headers, const char *body,
+            struct tu_http_resp *out);
+void tu_http_resp_free(struct tu_http_resp *r);
+/* Copies the value of response header `name` (case-insensitive) into buf;
+ * returns 0 when present, -1 otherwise. */
+int tu_http_header(const struct tu_http_resp *r, const char *name, char *buf, size_t len);
+
+struct svc_def;
+/* The integration test every service shares: starts `def` in-process with
+ * svc_start (PORT=0, a private schema "<schema>_t<pid>", env from the test
+ * stack), asserts GET /health, /ready (db, redis, nats ok), /metrics
+ * (http_requests_total) and a 404 JSON for an unknown path, checks that the
+ * schema and `table` exist in PostgreSQL, stops the service and drops the
+ * schema. */
+void tu_svc_smoke(const struct svc_def *def, const char *table);
+
 #endif

@@ -5,6 +5,10 @@
  * placeholder, or LOG_LEVEL=DEBUG, makes cfg_load() fail with a message naming
  * the variable; the service then logs it once and exits with status 2.
  * In development a missing secret is replaced by a random one (and a warning).
+ *
+ * APP_ENV (or, when APP_ENV is unset, FLASK_ENV): production | development
+ * (case-insensitive; "test"/"testing" count as development; default
+ * development; anything else is refused). A variable set to "" counts as unset.
  */
 #ifndef VALOR_CFG_H
 #define VALOR_CFG_H
@@ -14,29 +18,30 @@
 enum cfg_log_level { CFG_LOG_ERROR = 0, CFG_LOG_WARNING, CFG_LOG_INFO, CFG_LOG_DEBUG };
 
 struct valor_cfg {
-    char service[32];       /* "gateway", "auth", "runs", "financial", "deals" */
-    int production;         /* APP_ENV/FLASK_ENV == production */
-    char host[64];          /* HOST (default 127.0.0.1) */
-    int port;               /* PORT (default: the service's default port) */
-    char *database_url;     /* DATABASE_URL (owned; may be NULL for the gateway) */
-    char *redis_url;        /* REDIS_URL (owned, default redis://127.0.0.1:6379/0) */
-    char *nats_url;         /* NATS_URL (owned, default nats://127.0.0.1:4222) */
-    char *jwt_secret;       /* JWT_SECRET_KEY (owned, never logged) */
-    char *secret_key;       /* SECRET_KEY (owned, never logged) */
-    char *jwt_issuer;       /* JWT_ISSUER (default valor-ivx) */
-    char *jwt_audience;     /* JWT_AUDIENCE (default valor-ivx-api) */
-    int jwt_leeway_s;       /* JWT_LEEWAY (default 30) */
-    int log_json;           /* LOG_JSON (default true) */
-    int log_level;          /* LOG_LEVEL, enum cfg_log_level (default INFO) */
-    int metrics_enabled;    /* FEATURE_PROMETHEUS_METRICS (default true) */
-    int worker_threads;     /* WORKER_THREADS (default 2 × cores, 4..64) */
-    int max_connections;    /* MAX_CONNECTIONS (default 1024) */
-    int connection_timeout_s; /* CONNECTION_TIMEOUT_S (default 30) */
-    int shutdown_grace_s;   /* SHUTDOWN_GRACE_S (default 10) */
-    size_t max_body_bytes;  /* MAX_BODY_BYTES (default 1 MiB) */
-    int redis_timeout_ms;   /* REDIS_TIMEOUT_MS (default 50) */
-    int db_timeout_ms;      /* DB_CONNECT_TIMEOUT_MS (default 2000) */
-    int generated_secret;   /* 1 when a development secret was generated */
+    char service[32];    /* "gateway", "auth", "runs", "financial", "deals" */
+    int production;      /* APP_ENV/FLASK_ENV == production */
+    char host[64];       /* HOST (default 127.0.0.1, < 64 bytes) */
+    int port;            /* PORT (default: the service's default port; 0..65535, 0 = ephemeral) */
+    char *database_url;  /* DATABASE_URL (owned; may be NULL for the gateway) */
+    char *redis_url;     /* REDIS_URL (owned, default redis://127.0.0.1:6379/0) */
+    char *nats_url;      /* NATS_URL (owned, default nats://127.0.0.1:4222) */
+    char *jwt_secret;    /* JWT_SECRET_KEY (owned, never logged) */
+    char *secret_key;    /* SECRET_KEY (owned, never logged) */
+    char *jwt_issuer;    /* JWT_ISSUER (default valor-ivx) */
+    char *jwt_audience;  /* JWT_AUDIENCE (default valor-ivx-api) */
+    int jwt_leeway_s;    /* JWT_LEEWAY (default 30, 0..3600) */
+    int log_json;        /* LOG_JSON (default true; true/false/1/0/yes/no/on/off) */
+    int log_level;       /* LOG_LEVEL ERROR|WARNING|WARN|INFO|DEBUG, enum cfg_log_level
+                            (default INFO; DEBUG refused in production) */
+    int metrics_enabled; /* FEATURE_PROMETHEUS_METRICS (default true) */
+    int worker_threads;  /* WORKER_THREADS (default 2 × cores clamped to 4..64; set: 1..64) */
+    int max_connections; /* MAX_CONNECTIONS (default 1024, 1..1000000) */
+    int connection_timeout_s; /* CONNECTION_TIMEOUT_S (default 30, 1..3600) */
+    int shutdown_grace_s;     /* SHUTDOWN_GRACE_S (default 10, 0..3600) */
+    size_t max_body_bytes;    /* MAX_BODY_BYTES (default 1 MiB, 1..1 GiB) */
+    int redis_timeout_ms;     /* REDIS_TIMEOUT_MS (default 50, 1..60000) */
+    int db_timeout_ms;        /* DB_CONNECT_TIMEOUT_MS (default 2000, 1..600000) */
+    int generated_secret;     /* 1 when a development secret was generated */
 };
 
 /* Reads the shared variables for `service` (default port `default_port`).
@@ -52,11 +57,14 @@ void cfg_free(struct valor_cfg *cfg);
 int cfg_env_long(const char *name, long def, long min, long max, long *out, char *errbuf,
                  size_t errlen);
 int cfg_env_bool(const char *name, int def, int *out, char *errbuf, size_t errlen);
-/* Borrowed from the environment (or def); never NULL unless def is NULL. */
+/* Borrowed from the environment (or def when unset or empty); never NULL unless
+ * def is NULL. */
 const char *cfg_env_str(const char *name, const char *def);
 
 /* 0 if `value` is acceptable as a production secret, else VALOR_E_INVALID:
- * NULL/empty, shorter than 32 bytes, or a known placeholder. */
+ * NULL/empty, shorter than 32 bytes, or a known placeholder (case-insensitive:
+ * "change-me", "secret", "your-secret-key", … as the whole value, or a marker
+ * such as "replace-with-strong", "changeme", "change-in-production" anywhere). */
 int cfg_secret_check(const char *value);
 
 #endif

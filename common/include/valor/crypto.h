@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define CRYPTO_UUID_LEN 37       /* 36 chars + NUL */
+#define CRYPTO_UUID_LEN 37        /* 36 chars + NUL */
 #define CRYPTO_BCRYPT_HASH_LEN 64 /* "$2b$12$" + 53 chars + NUL fits */
 #define CRYPTO_BCRYPT_MAX_PASSWORD 72
 

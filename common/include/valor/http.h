@@ -28,14 +28,15 @@
 struct metrics_registry;
 
 struct http_server_opts {
-    const char *service;        /* for logs and metrics, borrowed */
-    const char *bind_host;      /* numeric IPv4/IPv6 address or "localhost", borrowed */
-    int port;                   /* 0 → ephemeral, see http_server_port() */
-    int threads;                /* MHD thread pool size, ≥ 1 */
-    int max_connections;        /* MHD_OPTION_CONNECTION_LIMIT */
-    int connection_timeout_s;   /* MHD_OPTION_CONNECTION_TIMEOUT */
-    size_t max_body_bytes;      /* 413 above this */
+    const char *service;              /* for logs and metrics, borrowed */
+    const char *bind_host;            /* numeric IPv4/IPv6 address or "localhost", borrowed */
+    int port;                         /* 0 → ephemeral, see http_server_port() */
+    int threads;                      /* MHD thread pool size, ≥ 1 */
+    int max_connections;              /* MHD_OPTION_CONNECTION_LIMIT */
+    int connection_timeout_s;         /* MHD_OPTION_CONNECTION_TIMEOUT */
+    size_t max_body_bytes;            /* 413 above this */
     struct metrics_registry *metrics; /* borrowed, may be NULL */
+    size_t max_tenants;               /* distinct tenant label values, then "other"; 0 → 100 */
 };
 
 /* Per-request context handed to handlers; lives while the request does. */
@@ -45,11 +46,11 @@ struct http_ctx {
     void *ud;                     /* the route's user data */
     const char *route;            /* the route template, e.g. "/api/runs/:run_id" */
     char request_id[65];
-    char client_ip[64];           /* socket peer address */
-    struct log_ctx log;           /* request_id set; a handler may set tenant/user */
-    char tenant[64];              /* filled by handlers that authenticate */
+    char client_ip[64]; /* socket peer address */
+    struct log_ctx log; /* request_id set; a handler may set tenant/user */
+    char tenant[64];    /* filled by handlers that authenticate */
     char user[64];
-    const char *upstream;         /* set by forwarding handlers, for the access log */
+    const char *upstream; /* set by forwarding handlers, for the access log */
     double upstream_ms;
 };
 
@@ -61,8 +62,12 @@ int http_server_new(const struct http_server_opts *opts, struct http_server **ou
 /* Borrowed ulfius instance, e.g. for websocket endpoints. */
 struct _u_instance *http_server_instance(struct http_server *s);
 
-/* method: "GET", "POST", …; path: ulfius url format ("/api/runs/:run_id",
- * "/api/auth/*" for a prefix). Register before http_server_start(). */
+/* method: "GET", "POST", …; path: ulfius url format: ":name" matches one
+ * segment ("/api/runs/:run_id"); a last segment "*" matches the rest, e.g.
+ * "/api/auth" followed by the segment "*" for a prefix. A literal template wins
+ * over one with parameters ("/api/runs/last" before "/api/runs/:run_id").
+ * Only the registered method is served (HEAD is not implied by GET).
+ * Register before http_server_start(). */
 int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
                void *ud);
 
@@ -71,8 +76,11 @@ int http_server_start(struct http_server *s);
 int http_server_port(const struct http_server *s);
 /* Requests being handled right now. */
 int http_server_inflight(const struct http_server *s);
-/* Graceful drain: stop accepting, let in-flight requests finish for up to
- * grace_s seconds, then stop. */
+/* Graceful drain: stop accepting (new connections are refused at once), let
+ * requests in progress finish — their responses sent — for up to grace_s
+ * seconds, then stop. During the drain responses carry Connection: close.
+ * An upgraded (websocket) connection counts as in progress until it closes:
+ * close websockets first. */
 void http_server_stop(struct http_server *s, int grace_s);
 void http_server_free(struct http_server *s);
 
@@ -92,7 +100,9 @@ int http_json_body(struct http_ctx *ctx, json_t **out);
 
 /* Borrowed header value (case-insensitive) or NULL. */
 const char *http_header(const struct http_ctx *ctx, const char *name);
-/* Borrowed query parameter or NULL. */
+/* Borrowed query parameter or NULL. ulfius keeps query arguments and path
+ * parameters in one map (req->map_url): http_query() and http_param() read
+ * the same values, so do not give a query argument a path parameter's name. */
 const char *http_query(const struct http_ctx *ctx, const char *name);
 /* Borrowed path parameter (":name" in the template) or NULL. */
 const char *http_param(const struct http_ctx *ctx, const char *name);

@@ -11,8 +11,8 @@
 #include <time.h>
 
 struct vjwt_params {
-    const char *secret; /* borrowed, never NULL or empty */
-    const char *issuer; /* borrowed */
+    const char *secret;   /* borrowed, never NULL or empty */
+    const char *issuer;   /* borrowed */
     const char *audience; /* borrowed */
     int leeway_s;
 };

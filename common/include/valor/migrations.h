@@ -1,6 +1,6 @@
 /* migrations: the SQL migrations embedded into a service binary at build time
- * (scripts/embed-sql.sh turns common/migrations/*.sql and
- * svc-<name>/migrations/*.sql into one generated C file, in name order). */
+ * (scripts/embed-sql.sh turns the .sql files of common/migrations/ and
+ * svc-<name>/migrations/ into one generated C file, in name order). */
 #ifndef VALOR_MIGRATIONS_H
 #define VALOR_MIGRATIONS_H
 

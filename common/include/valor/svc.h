@@ -31,6 +31,10 @@ struct svc_def {
     int default_port;
     const struct db_migration *migrations; /* the service's own, in name order */
     size_t nmigrations;
+    /* When non-NULL, the count is *nmigrations_ref instead of nmigrations:
+     * the generated valor_migrations_count (valor/migrations.h) is not a
+     * constant expression, so a static const svc_def points at it. */
+    const size_t *nmigrations_ref;
     const struct db_stmt *stmts; /* prepared on every connection */
     size_t nstmts;
     /* Registers the service's routes (http_route) on s->http; may set s->priv. */

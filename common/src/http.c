@@ -1,0 +1,592 @@
+/* http: the ulfius server — libmicrohttpd thread pool, routing through one
+ * wrapper, request ids, security headers, 404/405/413, access log, metrics
+ * and the graceful drain (see http.h). Replies and helpers: http_reply.c.
+ *
+ * ulfius 2.7.13 / libmicrohttpd 0.9.75 pitfalls handled here:
+ *  - ulfius_init_instance() rejects port 0: init with a dummy port, then set
+ *    inst.port = 0 and bind through MHD_OPTION_SOCK_ADDR;
+ *  - ulfius_start_framework_with_mhd_options() ignores the instance's bind
+ *    address and timeout, so every option is passed here;
+ *  - max_post_body_size truncates silently: it is max_body_bytes + 1, and the
+ *    wrapper answers 413 from Content-Length or from the received length;
+ *  - the endpoint list is tried in priority order and several endpoints may
+ *    match one url: literal templates get the lowest (earliest) priority and
+ *    the wrapper always ends the chain (U_CALLBACK_COMPLETE);
+ *  - ulfius copies only sizeof(struct sockaddr) (16 bytes) of the peer
+ *    address, so for an IPv6 peer only the /64 prefix is known.
+ */
+#include "valor/http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_internal.h"
+#include "valor/cfg.h"
+#include "valor/crypto.h"
+#include "valor/err.h"
+#include "valor/log.h"
+#include "valor/metrics.h"
+
+#define HTTP_DEFAULT_MAX_TENANTS 100
+#define HTTP_MAX_METHODS 16
+
+static char unmatched[] = "unmatched"; /* route label of 404s: never the raw path */
+
+struct route {
+    char method[16];
+    char *template;
+    unsigned priority;
+    http_handler handler;
+    void *ud;
+    struct http_server *server;
+    int is_fallback; /* the default endpoint: 404/405, no 413 check */
+    struct route *next;
+};
+
+struct owned {
+    void *p;
+    struct owned *next;
+};
+
+/* Per TCP connection (MHD socket context): is a request in progress? */
+struct conn_state {
+    int busy;
+};
+
+struct http_server {
+    struct _u_instance inst;
+    int inst_ready;
+    char service[32];
+    struct sockaddr_storage addr;
+    int threads, max_connections, connection_timeout_s;
+    size_t max_body;
+    struct metrics_registry *metrics;
+    struct metrics_family *requests, *duration;
+    struct metrics_label_limiter *tenants;
+    struct route *routes;
+    struct route fallback;
+    struct owned *owned;
+    int port;
+    int running;
+    MHD_socket listen_fd; /* after quiesce, closed once the daemon stopped */
+    atomic_int inflight;  /* inside a handler */
+    atomic_int busy;      /* request line received, response not yet completed */
+    atomic_int draining;
+};
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- request id, peer, headers ---------------------------------------- */
+
+static int request_id_valid(const char *s)
+{
+    size_t n = 0;
+    if (s == NULL)
+        return 0;
+    for (; s[n] != '\0'; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= 64 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+static void take_request_id(struct http_ctx *ctx)
+{
+    const char *given = u_map_get_case(ctx->req->map_header, "X-Request-ID");
+    if (request_id_valid(given)) {
+        snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", given);
+        return;
+    }
+    char uuid[CRYPTO_UUID_LEN];
+    if (crypto_uuid4(uuid) != VALOR_OK) {
+        /* getrandom() failing is near impossible; still never leave it empty */
+        snprintf(uuid, sizeof(uuid), "req-%lld", now_ns());
+    }
+    snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", uuid);
+}
+
+static void peer_ip(const struct sockaddr *sa, char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
+    } else if (sa->sa_family == AF_INET6) {
+        /* only the first 8 address bytes lie within the 16 bytes ulfius kept */
+        unsigned char a[16] = {0};
+        char tmp[INET6_ADDRSTRLEN];
+        memcpy(a, (const unsigned char *)sa + 8, 8);
+        if (inet_ntop(AF_INET6, a, tmp, sizeof(tmp)) != NULL)
+            snprintf(buf, len, "%s/64", tmp);
+    }
+}
+
+static void set_header(struct _u_response *resp, const char *k, const char *v)
+{
+    u_map_put(resp->map_header, k, v);
+}
+
+static int body_too_large(const struct http_server *s, const struct _u_request *req)
+{
+    const char *cl = u_map_get_case(req->map_header, "Content-Length");
+    if (cl != NULL) {
+        char *end = NULL;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && n > s->max_body)
+            return 1;
+    }
+    return req->binary_body_length > s->max_body;
+}
+
+/* ---- metrics and access log ------------------------------------------- */
+
+static const char *method_label(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; m != NULL && i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "OTHER"; /* any token is a valid method: keep the label bounded */
+}
+
+static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
+{
+    unsigned status = (unsigned)ctx->resp->status;
+    const char *tenant = ctx->tenant[0] ? ctx->tenant : ctx->log.tenant_id;
+    const char *user = ctx->user[0] ? ctx->user : ctx->log.user_id;
+    const char *method = ctx->req->http_verb != NULL ? ctx->req->http_verb : "";
+    char st[8];
+
+    snprintf(st, sizeof(st), "%u", status);
+    if (s->requests != NULL) {
+        const char *tl =
+            tenant != NULL && *tenant != '\0' ? metrics_label_limit(s->tenants, tenant) : "";
+        const char *lv[] = {method_label(method), ctx->route, st, tl};
+        const char *dv[] = {method_label(method), ctx->route, tl};
+        metrics_counter_add(s->requests, lv, 1);
+        metrics_histogram_observe(s->duration, dv, secs);
+    }
+
+    /* the access line: never the Authorization header or the body */
+    struct log_ctx lc = {.request_id = ctx->request_id, .tenant_id = tenant, .user_id = user};
+    json_t *f = json_object();
+    if (f == NULL)
+        return;
+    char msg[320];
+    snprintf(msg, sizeof(msg), "%s %s %u", method, ctx->route, status);
+    json_object_set_new(f, "msg", json_string(msg));
+    json_object_set_new(f, "request_id", json_string(ctx->request_id));
+    json_object_set_new(f, "tenant_id", tenant ? json_string(tenant) : json_null());
+    json_object_set_new(f, "user_id", user ? json_string(user) : json_null());
+    json_object_set_new(f, "method", json_string(method));
+    json_object_set_new(f, "route", json_string(ctx->route));
+    json_object_set_new(f, "status", json_integer(status));
+    json_object_set_new(f, "duration_ms", json_real((double)(long long)(secs * 1e6) / 1e3));
+    json_object_set_new(f, "upstream", ctx->upstream ? json_string(ctx->upstream) : json_null());
+    json_object_set_new(f, "upstream_ms",
+                        ctx->upstream ? json_real(ctx->upstream_ms) : json_null());
+    json_object_set_new(f, "client_ip", json_string(ctx->client_ip));
+    json_object_set_new(f, "bytes_out", json_integer((json_int_t)ctx->resp->binary_body_length));
+    log_fields(status >= 500 ? CFG_LOG_WARNING : CFG_LOG_INFO, &lc, "request", f);
+    json_decref(f);
+}
+
+/* ---- the one ulfius callback ------------------------------------------ */
+
+static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+    struct route *r = user_data;
+    struct http_server *s = r->server;
+    struct http_ctx ctx;
+    long long t0 = now_ns();
+
+    atomic_fetch_add(&s->inflight, 1);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.req = req;
+    ctx.resp = resp;
+    ctx.ud = r->ud;
+    ctx.route = r->template;
+    take_request_id(&ctx);
+    peer_ip(req->client_address, ctx.client_ip, sizeof(ctx.client_ip));
+    ctx.log.request_id = ctx.request_id;
+
+    /* set before the handler so that it may override (e.g. Cache-Control) */
+    set_header(resp, "X-Request-ID", ctx.request_id);
+    set_header(resp, "X-Content-Type-Options", "nosniff");
+    set_header(resp, "X-Frame-Options", "DENY");
+    set_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
+    set_header(resp, "Cache-Control", "no-store");
+    if (atomic_load(&s->draining))
+        set_header(resp, "Connection", "close");
+
+    if (!r->is_fallback && body_too_large(s, req))
+        http_reply_error(&ctx, VALOR_E_TOO_LARGE, "Request body too large");
+    else
+        r->handler(&ctx);
+
+    observe(s, &ctx, (double)(now_ns() - t0) / 1e9);
+    atomic_fetch_sub(&s->inflight, 1);
+    return U_CALLBACK_COMPLETE;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void add_method(const char **methods, size_t *n, const char *m)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(methods[i], m) == 0)
+            return;
+    if (*n < HTTP_MAX_METHODS)
+        methods[(*n)++] = m;
+}
+
+/* No endpoint matched this method and path: 405 when another method has a
+ * template for the path, else 404. */
+static void fallback_handler(struct http_ctx *ctx)
+{
+    struct http_server *s = ctx->ud;
+    const char *methods[HTTP_MAX_METHODS];
+    size_t n = 0;
+    char allow[256] = "";
+
+    for (struct route *r = s->routes; r != NULL; r = r->next) {
+        if (!http__template_match(r->template, ctx->req->url_path))
+            continue;
+        if (n == 0)
+            ctx->route = r->template;
+        add_method(methods, &n, r->method);
+    }
+    if (n == 0) {
+        ctx->route = unmatched;
+        http_reply_error(ctx, VALOR_E_NOT_FOUND, "Not found");
+        return;
+    }
+    qsort(methods, n, sizeof(methods[0]), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(allow);
+        snprintf(allow + used, sizeof(allow) - used, "%s%s", i ? ", " : "", methods[i]);
+    }
+    set_header(ctx->resp, "Allow", allow);
+    http_reply_error(ctx, VALOR_E_METHOD, "Method not allowed");
+}
+
+/* ---- libmicrohttpd hooks ---------------------------------------------- */
+
+/* MHD_OPTION_URI_LOG_CALLBACK: ulfius' logger, plus "a request started". */
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct http_server *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    if (cs != NULL && !cs->busy) {
+        cs->busy = 1;
+        atomic_fetch_add(&s->busy, 1);
+    }
+    return ulfius_uri_logger(NULL, uri);
+}
+
+static void request_done(struct http_server *s, struct conn_state *cs)
+{
+    if (cs != NULL && cs->busy) {
+        cs->busy = 0;
+        atomic_fetch_sub(&s->busy, 1);
+    }
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: ulfius' cleanup, plus "the response is out". */
+static void request_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    mhd_request_completed(NULL, con, con_cls, toe);
+    request_done(cls, ci != NULL ? ci->socket_context : NULL);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: per-connection state; a connection closed
+ * mid-request (never "completed") ends its request here. */
+static void connection_event(void *cls, struct MHD_Connection *con, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    (void)con;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct conn_state));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        request_done(cls, *socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    (void)cls;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    log_warn(NULL, "mhd", "%s", buf);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static int resolve_bind(const char *host, int port, struct sockaddr_storage *out)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    if (host == NULL || *host == '\0' || strcasecmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+        return VALOR_E_INVALID;
+    memset(out, 0, sizeof(*out));
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    if (out->ss_family == AF_INET)
+        ((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
+    freeaddrinfo(res);
+    return VALOR_OK;
+}
+
+int http_server_new(const struct http_server_opts *opts, struct http_server **out)
+{
+    struct http_server *s = NULL;
+    int rc = VALOR_E_INVALID;
+
+    *out = NULL;
+    if (opts == NULL || opts->port < 0 || opts->port > 65535 || opts->threads < 1 ||
+        opts->max_connections < 1 || opts->connection_timeout_s < 0)
+        return VALOR_E_INVALID;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return VALOR_E_NOMEM;
+    snprintf(s->service, sizeof(s->service), "%s", opts->service ? opts->service : "valor");
+    s->threads = opts->threads;
+    s->max_connections = opts->max_connections;
+    s->connection_timeout_s = opts->connection_timeout_s;
+    s->max_body = opts->max_body_bytes > 0 ? opts->max_body_bytes : (size_t)1024 * 1024;
+    s->metrics = opts->metrics;
+    s->port = opts->port;
+    s->listen_fd = MHD_INVALID_SOCKET;
+    rc = resolve_bind(opts->bind_host, opts->port, &s->addr);
+    if (rc != VALOR_OK) {
+        log_error(NULL, "http_bind", "bind address is not a numeric IPv4/IPv6 address");
+        goto out;
+    }
+    rc = VALOR_E_INTERNAL;
+    if (ulfius_init_instance(&s->inst, 1, NULL, NULL) != U_OK)
+        goto out;
+    s->inst_ready = 1;
+    s->inst.port = (unsigned)opts->port;
+    s->inst.max_post_body_size = s->max_body + 1; /* > max_body ⇒ 413 */
+    s->inst.allowed_post_processor = U_POST_PROCESS_NONE;
+    s->inst.check_utf8 = 1;
+
+    s->fallback.handler = fallback_handler;
+    s->fallback.ud = s;
+    s->fallback.server = s;
+    s->fallback.is_fallback = 1;
+    s->fallback.template = unmatched;
+    if (ulfius_set_default_endpoint(&s->inst, trampoline, &s->fallback) != U_OK)
+        goto out;
+
+    if (s->metrics != NULL) {
+        const char *ln[] = {"method", "endpoint", "status", "tenant"};
+        const char *dn[] = {"method", "endpoint", "tenant"};
+        size_t max_tenants = opts->max_tenants > 0 ? opts->max_tenants : HTTP_DEFAULT_MAX_TENANTS;
+        s->tenants = metrics_label_limiter_new(max_tenants);
+        if (s->tenants == NULL)
+            goto out;
+        rc = metrics_family_new(s->metrics, METRICS_COUNTER, "http_requests_total",
+                                "HTTP requests by method, route template, status and tenant.", 4,
+                                ln, NULL, 0, &s->requests);
+        if (rc == VALOR_OK)
+            rc = metrics_family_new(s->metrics, METRICS_HISTOGRAM, "http_request_duration_seconds",
+                                    "HTTP request duration by method, route template and tenant.",
+                                    3, dn, NULL, 0, &s->duration);
+        if (rc != VALOR_OK)
+            goto out;
+    }
+    *out = s;
+    s = NULL;
+    rc = VALOR_OK;
+out:
+    http_server_free(s);
+    return rc;
+}
+
+struct _u_instance *http_server_instance(struct http_server *s)
+{
+    return &s->inst;
+}
+
+int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
+               void *ud)
+{
+    struct route *r, **tail;
+    if (s == NULL || method == NULL || path == NULL || h == NULL || s->running ||
+        strlen(method) >= sizeof(r->method) || path[0] != '/')
+        return VALOR_E_INVALID;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return VALOR_E_NOMEM;
+    for (size_t i = 0; method[i] != '\0'; i++)
+        r->method[i] = (char)(method[i] >= 'a' && method[i] <= 'z' ? method[i] - 32 : method[i]);
+    r->template = strdup(path);
+    r->priority = http__template_priority(path);
+    r->handler = h;
+    r->ud = ud;
+    r->server = s;
+    if (r->template == NULL) {
+        free(r);
+        return VALOR_E_NOMEM;
+    }
+    int ok = ulfius_add_endpoint_by_val(&s->inst, r->method, NULL, r->template, r->priority,
+                                        trampoline, r) == U_OK;
+    if (!ok) {
+        free(r->template);
+        free(r);
+        return VALOR_E_INTERNAL;
+    }
+    for (tail = &s->routes; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = r;
+    return VALOR_OK;
+}
+
+int http_server_start(struct http_server *s)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+    const union MHD_DaemonInfo *info;
+
+    if (s == NULL || s->running)
+        return VALOR_E_INVALID;
+    if (s->addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* s->addr outlives the call: MHD binds inside MHD_start_daemon(). The
+     * external logger must come first; a pool of 1 is no pool (MHD warns). */
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logger, s},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_event, s},
+        {MHD_OPTION_CONNECTION_LIMIT, s->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &s->addr},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        {s->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, s->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) != U_OK) {
+        log_error(NULL, "http_start", "cannot listen on port %d", s->port);
+        return VALOR_E_UNAVAILABLE;
+    }
+    info = MHD_get_daemon_info(s->inst.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (info != NULL && info->port != 0)
+        s->port = info->port;
+    atomic_store(&s->draining, 0);
+    s->running = 1;
+    return VALOR_OK;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+int http_server_inflight(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->inflight);
+}
+
+void http_server_stop(struct http_server *s, int grace_s)
+{
+    if (s == NULL || !s->running)
+        return;
+    atomic_store(&s->draining, 1);
+    s->listen_fd = MHD_quiesce_daemon(s->inst.mhd_daemon);
+    /* the socket stays open until the daemon stopped (MHD's rule); shutting it
+     * down makes the kernel refuse new connections right away */
+    if (s->listen_fd != MHD_INVALID_SOCKET)
+        shutdown(s->listen_fd, SHUT_RDWR);
+    long long deadline = now_ns() + (long long)(grace_s > 0 ? grace_s : 0) * 1000000000LL;
+    while ((atomic_load(&s->busy) > 0 || atomic_load(&s->inflight) > 0) && now_ns() < deadline)
+        usleep(5000);
+    if (grace_s > 0 && (atomic_load(&s->busy) > 0 || atomic_load(&s->inflight) > 0))
+        log_warn(NULL, "http_drain",
+                 "grace period over with %d request(s) unfinished (%d in handlers)",
+                 atomic_load(&s->busy), atomic_load(&s->inflight));
+    ulfius_stop_framework(&s->inst);
+    if (s->listen_fd != MHD_INVALID_SOCKET)
+        close(s->listen_fd);
+    s->listen_fd = MHD_INVALID_SOCKET;
+    s->running = 0;
+}
+
+void http_server_free(struct http_server *s)
+{
+    struct route *r, *rn;
+    struct owned *o, *on;
+    if (s == NULL)
+        return;
+    http_server_stop(s, 0);
+    if (s->inst_ready)
+        ulfius_clean_instance(&s->inst);
+    for (r = s->routes; r != NULL; r = rn) {
+        rn = r->next;
+        free(r->template);
+        free(r);
+    }
+    for (o = s->owned; o != NULL; o = on) {
+        on = o->next;
+        free(o->p);
+        free(o);
+    }
+    metrics_label_limiter_free(s->tenants);
+    free(s);
+}
+
+const char *http__service(const struct http_server *s)
+{
+    return s->service;
+}
+
+struct metrics_registry *http__metrics(const struct http_server *s)
+{
+    return s->metrics;
+}
+
+int http__own(struct http_server *s, void *p)
+{
+    struct owned *o = malloc(sizeof(*o));
+    if (o == NULL)
+        return VALOR_E_NOMEM;
+    o->p = p;
+    o->next = s->owned;
+    s->owned = o;
+    return VALOR_OK;
+}

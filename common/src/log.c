@@ -1,0 +1,354 @@
+/* log: structured logging through yder (platform.md §6).
+ *
+ * Our own lines are built here (JSON or text) and handed to yder with "%s";
+ * yder calls back log_yder_cb, which writes each line to stdout with a single
+ * write(2). A thread-local flag tells our lines from library ones (ulfius,
+ * yder itself), which are wrapped as event "library".
+ */
+#include "valor/log.h"
+
+#include "valor/cfg.h"
+#include "valor/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yder.h>
+
+/* Set once by log_init() before any thread starts, read-only after. */
+static struct {
+    int inited;
+    int json;
+    int level; /* enum cfg_log_level */
+    char service[32];
+} log_state = {0, 1, CFG_LOG_INFO, "valor"};
+
+/* 1 while this thread is inside y_log_message() for a line built here. */
+static _Thread_local int log_own_line;
+
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+static const char *const level_names_upper[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
+
+static int clamp_level(int level)
+{
+    return level < CFG_LOG_ERROR ? CFG_LOG_ERROR : level > CFG_LOG_DEBUG ? CFG_LOG_DEBUG : level;
+}
+
+static unsigned long to_yder_level(int level)
+{
+    static const unsigned long map[] = {Y_LOG_LEVEL_ERROR, Y_LOG_LEVEL_WARNING, Y_LOG_LEVEL_INFO,
+                                        Y_LOG_LEVEL_DEBUG};
+    return map[clamp_level(level)];
+}
+
+static int from_yder_level(unsigned long ylevel)
+{
+    if (ylevel <= Y_LOG_LEVEL_ERROR)
+        return CFG_LOG_ERROR;
+    if (ylevel <= Y_LOG_LEVEL_WARNING)
+        return CFG_LOG_WARNING;
+    if (ylevel <= Y_LOG_LEVEL_INFO)
+        return CFG_LOG_INFO;
+    return CFG_LOG_DEBUG;
+}
+
+/* RFC 3339 UTC with milliseconds: 2024-01-02T03:04:05.678Z */
+static void format_ts(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+/* Writes the whole line plus '\n' with one write(2) so concurrent lines never
+ * interleave (a short write on a pipe/tty is completed, which can only happen
+ * for lines larger than PIPE_BUF). */
+static void write_line(const char *line)
+{
+    size_t len = strlen(line);
+    char stackbuf[1024];
+    char *heap = NULL;
+    char *buf = stackbuf;
+    if (len + 1 > sizeof(stackbuf)) {
+        if ((heap = malloc(len + 1)) == NULL)
+            return;
+        buf = heap;
+    }
+    memcpy(buf, line, len + 1);
+    buf[len] = '\n'; /* replaces the NUL: the buffer is not a string any more */
+    size_t off = 0;
+    while (off < len + 1) {
+        ssize_t n = write(STDOUT_FILENO, buf + off, len + 1 - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        off += (size_t)n;
+    }
+    free(heap);
+}
+
+/* A json string from arbitrary bytes: invalid UTF-8 sequences and NUL become
+ * U+FFFD, so a user string can never make the line disappear. */
+static json_t *safe_string(const char *s)
+{
+    if (s == NULL)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j != NULL)
+        return j;
+    size_t len = strlen(s);
+    char *out = malloc(3 * len + 1);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    while (*p) {
+        size_t n = 0;
+        unsigned c = *p;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xc2 && c <= 0xdf)
+            n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 4;
+        int ok = n > 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (ok && n == 3) /* no overlongs, no surrogates */
+            ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+        if (ok && n == 4)
+            ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+        if (ok) {
+            memcpy(out + o, p, n);
+            o += n;
+            p += n;
+        } else {
+            out[o++] = '\xef'; /* U+FFFD REPLACEMENT CHARACTER */
+            out[o++] = '\xbf';
+            out[o++] = '\xbd';
+            p++;
+        }
+    }
+    j = json_stringn(out, o);
+    free(out);
+    return j;
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+    json_t *v = safe_string(value);
+    if (v != NULL)
+        json_object_set_new(obj, key, v);
+}
+
+/* Appends `s` to the text line, quoted JSON-style when it contains blanks,
+ * quotes, '=' or control characters (so one entry stays one line). */
+static int text_append_value(FILE *f, const char *s, int quote_if_needed)
+{
+    int needs = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' ||
+            (quote_if_needed && (*p == ' ' || *p == '=')))
+            needs = 1;
+    }
+    if (!needs && !(quote_if_needed && *s == '\0'))
+        return fputs(s, f) < 0 ? -1 : 0;
+    json_t *j = safe_string(s);
+    char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (q == NULL)
+        return -1;
+    /* unquoted message: drop the surrounding quotes, keep the escapes */
+    int rc;
+    if (quote_if_needed)
+        rc = fputs(q, f);
+    else
+        rc = fprintf(f, "%.*s", (int)(strlen(q) - 2), q + 1);
+    free(q);
+    return rc < 0 ? -1 : 0;
+}
+
+/* "ts LEVEL service event: msg key=value ..." from a built object. */
+static char *render_text(json_t *obj)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (f == NULL)
+        return NULL;
+    const char *lvl = json_string_value(json_object_get(obj, "level"));
+    const char *upper = "INFO";
+    for (int i = 0; i <= CFG_LOG_DEBUG; i++)
+        if (lvl != NULL && strcmp(lvl, level_names[i]) == 0)
+            upper = level_names_upper[i];
+    fprintf(f, "%s %s %s %s: ", json_string_value(json_object_get(obj, "ts")), upper,
+            json_string_value(json_object_get(obj, "service")),
+            json_string_value(json_object_get(obj, "event")));
+    const char *msg = json_string_value(json_object_get(obj, "msg"));
+    text_append_value(f, msg ? msg : "", 0);
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        if (strcmp(key, "ts") == 0 || strcmp(key, "level") == 0 || strcmp(key, "service") == 0 ||
+            strcmp(key, "event") == 0 || strcmp(key, "msg") == 0)
+            continue;
+        fprintf(f, " %s=", key);
+        if (json_is_string(val)) {
+            text_append_value(f, json_string_value(val), 1);
+        } else {
+            char *d = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (d != NULL)
+                fputs(d, f);
+            free(d);
+        }
+    }
+    if (fclose(f) != 0) {
+        free(line);
+        return NULL;
+    }
+    return line;
+}
+
+/* Builds the line for one entry (fields borrowed, may be NULL). Caller frees. */
+static char *build_line(int level, const struct log_ctx *ctx, const char *event, const char *msg,
+                        json_t *fields, const char *service)
+{
+    char ts[40];
+    char *line = NULL;
+    json_t *obj = json_object();
+    if (obj == NULL)
+        return NULL;
+    format_ts(ts, sizeof(ts));
+    set_str(obj, "ts", ts);
+    set_str(obj, "level", level_names[clamp_level(level)]);
+    set_str(obj, "service", service);
+    set_str(obj, "event", event ? event : "log");
+    json_t *fmsg = fields ? json_object_get(fields, "msg") : NULL;
+    if (msg != NULL)
+        set_str(obj, "msg", msg);
+    else if (json_is_string(fmsg))
+        json_object_set(obj, "msg", fmsg);
+    else
+        set_str(obj, "msg", event ? event : "");
+    if (ctx != NULL) {
+        if (ctx->request_id != NULL)
+            set_str(obj, "request_id", ctx->request_id);
+        if (ctx->tenant_id != NULL)
+            set_str(obj, "tenant_id", ctx->tenant_id);
+        if (ctx->user_id != NULL)
+            set_str(obj, "user_id", ctx->user_id);
+    }
+    if (json_is_object(fields))
+        json_object_update_missing(obj, fields); /* never overrides the keys above */
+    line = log_state.json ? json_dumps(obj, JSON_COMPACT) : render_text(obj);
+    json_decref(obj);
+    return line;
+}
+
+/* Hands one of our lines to yder (or writes it directly before log_init()). */
+static void emit(int level, const struct log_ctx *ctx, const char *event, const char *msg,
+                 json_t *fields)
+{
+    char *line = build_line(level, ctx, event, msg, fields, log_state.service);
+    if (line == NULL)
+        return;
+    if (!log_state.inited) {
+        write_line(line);
+    } else {
+        log_own_line = 1;
+        y_log_message(to_yder_level(level), "%s", line);
+        log_own_line = 0;
+    }
+    free(line);
+}
+
+static void log_yder_cb(void *cls, const char *app_name, const time_t date,
+                        const unsigned long level, const char *message)
+{
+    (void)cls;
+    (void)date;
+    if (message == NULL)
+        return;
+    if (log_own_line) {
+        write_line(message);
+        return;
+    }
+    /* a library message: wrap it and write it here (yder already filtered it) */
+    char *line = build_line(from_yder_level(level), NULL, "library", message, NULL,
+                            app_name != NULL ? app_name : log_state.service);
+    if (line != NULL)
+        write_line(line);
+    free(line);
+}
+
+int log_init(const char *service, int json, int level)
+{
+    if (log_state.inited)
+        log_close();
+    snprintf(log_state.service, sizeof(log_state.service), "%s", service ? service : "valor");
+    log_state.json = json ? 1 : 0;
+    log_state.level = clamp_level(level);
+    if (!y_init_logs(log_state.service, Y_LOG_MODE_CALLBACK, to_yder_level(log_state.level), NULL,
+                     NULL))
+        return VALOR_E_INTERNAL;
+    if (!y_set_logs_callback(log_yder_cb, NULL, NULL)) {
+        y_close_logs();
+        return VALOR_E_INTERNAL;
+    }
+    log_state.inited = 1;
+    return VALOR_OK;
+}
+
+void log_close(void)
+{
+    if (!log_state.inited)
+        return;
+    y_close_logs();
+    log_state.inited = 0;
+}
+
+void log_msg(int level, const struct log_ctx *ctx, const char *event, const char *fmt, ...)
+{
+    if (clamp_level(level) > log_state.level || fmt == NULL)
+        return;
+    char stackbuf[512];
+    char *heap = NULL;
+    const char *msg = stackbuf;
+    va_list ap;
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang 14 */
+    int n = vsnprintf(stackbuf, sizeof(stackbuf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(stackbuf)) {
+        heap = malloc((size_t)n + 1);
+        if (heap == NULL)
+            return;
+        va_start(ap, fmt);
+        vsnprintf(heap, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        msg = heap;
+    }
+    emit(level, ctx, event, msg, NULL);
+    free(heap);
+}
+
+void log_fields(int level, const struct log_ctx *ctx, const char *event, json_t *fields)
+{
+    if (clamp_level(level) > log_state.level)
+        return;
+    emit(level, ctx, event, NULL, fields);
+}

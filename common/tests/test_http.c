@@ -1,0 +1,727 @@
+/* http: a real server on an ephemeral port, driven by libcurl. */
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "valor/crypto.h"
+#include "valor/err.h"
+#include "valor/http.h"
+#include "valor/metrics.h"
+
+#define MIB (1024 * 1024)
+
+static struct http_server *srv;
+static struct metrics_registry *reg;
+static atomic_int echo_calls;
+static atomic_int ready_ok;
+
+/* ---- handlers ---------------------------------------------------------- */
+
+static void h_echo(struct http_ctx *ctx)
+{
+    json_t *body = NULL;
+    atomic_fetch_add(&echo_calls, 1);
+    if (http_json_body(ctx, &body) != VALOR_OK)
+        return;
+    http_reply_json(ctx, 200, json_pack("{s:o}", "echo", body));
+}
+
+static void h_last(struct http_ctx *ctx)
+{
+    http_reply_json(ctx, 200, json_pack("{s:s}", "which", "last"));
+}
+
+static void h_run(struct http_ctx *ctx)
+{
+    const char *q = http_query(ctx, "q");
+    snprintf(ctx->tenant, sizeof(ctx->tenant), "acme");
+    http_reply_json(ctx, 200,
+                    json_pack("{s:s, s:s, s:s?}", "which", "param", "run_id",
+                              http_param(ctx, "run_id"), "q", q));
+}
+
+static void h_delete(struct http_ctx *ctx)
+{
+    http_reply_json(ctx, 200, json_pack("{s:b}", "deleted", 1));
+}
+
+static void h_files(struct http_ctx *ctx)
+{
+    http_reply_json(ctx, 200, json_pack("{s:s}", "route", ctx->route));
+}
+
+static void h_slow(struct http_ctx *ctx)
+{
+    usleep(500 * 1000);
+    http_reply_json(ctx, 200, json_pack("{s:b}", "slow", 1));
+}
+
+static int ready_cb(void *ud, json_t *checks)
+{
+    (void)ud;
+    int ok = atomic_load(&ready_ok);
+    json_object_set_new(
+        checks, "thing",
+        json_pack("{s:b, s:s, s:i}", "ok", ok, "detail", ok ? "ok" : "down", "latency_ms", 1));
+    return ok ? VALOR_OK : VALOR_E_UNAVAILABLE;
+}
+
+static struct http_server *start_server(struct metrics_registry *m, int threads,
+                                        int metrics_enabled)
+{
+    struct http_server *s = NULL;
+    struct http_server_opts o = {.service = "test",
+                                 .bind_host = "127.0.0.1",
+                                 .port = 0,
+                                 .threads = threads,
+                                 .max_connections = 256,
+                                 .connection_timeout_s = 10,
+                                 .max_body_bytes = MIB,
+                                 .metrics = m};
+    ck_assert_int_eq(http_server_new(&o, &s), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "POST", "/echo", h_echo, NULL), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "GET", "/api/runs/:run_id", h_run, NULL), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "GET", "/api/runs/last", h_last, NULL), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "DELETE", "/api/runs/:run_id", h_delete, NULL), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "GET", "/slow", h_slow, NULL), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "GET", "/files/*", h_files, NULL), VALOR_OK);
+    ck_assert_int_eq(http_add_service_routes(s, "9.9.9", ready_cb, NULL, metrics_enabled),
+                     VALOR_OK);
+    ck_assert_int_eq(http_server_start(s), VALOR_OK);
+    ck_assert_int_gt(http_server_port(s), 0);
+    return s;
+}
+
+static void setup(void)
+{
+    atomic_store(&echo_calls, 0);
+    atomic_store(&ready_ok, 1);
+    reg = metrics_registry_new();
+    ck_assert_ptr_nonnull(reg);
+    srv = start_server(reg, 4, 1);
+}
+
+static void teardown(void)
+{
+    http_server_free(srv);
+    srv = NULL;
+    metrics_registry_free(reg);
+    reg = NULL;
+}
+
+/* ---- client ------------------------------------------------------------ */
+
+struct buf {
+    char *p;
+    size_t n;
+};
+
+struct resp {
+    CURLcode rc;
+    long status;
+    struct buf body, headers;
+};
+
+static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
+{
+    struct buf *b = ud;
+    char *np = realloc(b->p, b->n + sz * nm + 1);
+    if (np == NULL)
+        return 0;
+    memcpy(np + b->n, d, sz * nm);
+    b->n += sz * nm;
+    np[b->n] = '\0';
+    b->p = np;
+    return sz * nm;
+}
+
+struct upload {
+    const char *p;
+    size_t left;
+};
+
+static size_t on_read(char *d, size_t sz, size_t nm, void *ud)
+{
+    struct upload *u = ud;
+    size_t n = sz * nm < u->left ? sz * nm : u->left;
+    memcpy(d, u->p, n);
+    u->p += n;
+    u->left -= n;
+    return n;
+}
+
+/* One request. headers: NULL-terminated "Name: value" list. body NULL → none.
+ * chunked: send the body with Transfer-Encoding: chunked. */
+static struct resp request(CURL *h, const char *method, const char *path,
+                           const char *const *headers, const char *body, size_t len, int chunked)
+{
+    struct resp r = {0};
+    struct curl_slist *hl = NULL;
+    struct upload up = {body, len};
+    char url[256];
+    int own = h == NULL;
+    if (own)
+        h = curl_easy_init();
+    curl_easy_reset(h);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", http_server_port(srv), path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 15L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
+    for (int i = 0; headers != NULL && headers[i] != NULL; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    if (body != NULL && chunked) {
+        hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    } else if (body != NULL) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    r.rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(hl);
+    if (own)
+        curl_easy_cleanup(h);
+    return r;
+}
+
+static struct resp get(const char *path, const char *const *headers)
+{
+    return request(NULL, "GET", path, headers, NULL, 0, 0);
+}
+
+static struct resp post_json(const char *path, const char *body)
+{
+    const char *hd[] = {"Content-Type: application/json", NULL};
+    return request(NULL, "POST", path, hd, body, strlen(body), 0);
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->body.p);
+    free(r->headers.p);
+}
+
+/* Value of a response header (static buffer) or NULL. */
+static const char *header(const struct resp *r, const char *name)
+{
+    static char val[512];
+    size_t nl = strlen(name);
+    for (const char *l = r->headers.p; l != NULL && *l != '\0';) {
+        const char *eol = strstr(l, "\r\n");
+        size_t ll = eol ? (size_t)(eol - l) : strlen(l);
+        if (ll > nl && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(val, sizeof(val), "%.*s", (int)(ll - (size_t)(v - l)), v);
+            return val;
+        }
+        l = eol ? eol + 2 : l + ll;
+    }
+    return NULL;
+}
+
+static json_t *body_json(const struct resp *r)
+{
+    json_error_t e;
+    json_t *j = json_loadb(r->body.p ? r->body.p : "", r->body.n, 0, &e);
+    ck_assert_msg(j != NULL, "response body is not JSON: %s", r->body.p ? r->body.p : "");
+    return j;
+}
+
+static void assert_security_headers(const struct resp *r)
+{
+    ck_assert_ptr_nonnull(header(r, "X-Request-ID"));
+    ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
+    ck_assert_str_eq(header(r, "X-Frame-Options"), "DENY");
+    ck_assert_str_eq(header(r, "Referrer-Policy"), "strict-origin-when-cross-origin");
+    ck_assert_str_eq(header(r, "Cache-Control"), "no-store");
+}
+
+static void assert_error(const struct resp *r, long status, const char *message)
+{
+    ck_assert_int_eq(r->rc, CURLE_OK);
+    ck_assert_int_eq(r->status, status);
+    ck_assert_str_eq(header(r, "Content-Type"), "application/json; charset=utf-8");
+    assert_security_headers(r);
+    json_t *j = body_json(r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "error")), message);
+    char rid[80];
+    snprintf(rid, sizeof(rid), "%s", header(r, "X-Request-ID"));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), rid);
+    json_decref(j);
+}
+
+/* ---- negative cases ---------------------------------------------------- */
+
+START_TEST(test_unknown_path_404)
+{
+    struct resp r = get("/nope/nothing", NULL);
+    assert_error(&r, 404, "Not found");
+    json_t *j = body_json(&r);
+    ck_assert_uint_eq(json_object_size(j), 2); /* {"error":"Not found","request_id":…} */
+    json_decref(j);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_wrong_method_405)
+{
+    struct resp r = request(NULL, "PUT", "/api/runs/abc", NULL, "{}", 2, 0);
+    assert_error(&r, 405, "Method not allowed");
+    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET");
+    resp_free(&r);
+    r = get("/echo", NULL);
+    assert_error(&r, 405, "Method not allowed");
+    ck_assert_str_eq(header(&r, "Allow"), "POST");
+    resp_free(&r);
+    r = request(NULL, "DELETE", "/files/a/b/c", NULL, NULL, 0, 0);
+    assert_error(&r, 405, "Method not allowed");
+    ck_assert_str_eq(header(&r, "Allow"), "GET");
+    resp_free(&r);
+    /* a parameter needs a segment: /api/runs/ is not /api/runs/:run_id */
+    r = request(NULL, "PUT", "/api/runs/", NULL, NULL, 0, 0);
+    assert_error(&r, 404, "Not found");
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_too_large_413)
+{
+    char *big = malloc(2 * MIB);
+    memset(big, ' ', 2 * MIB);
+    const char *hd[] = {"Content-Type: application/json", NULL};
+    struct resp r = request(NULL, "POST", "/echo", hd, big, 2 * MIB, 0);
+    assert_error(&r, 413, "Request body too large");
+    resp_free(&r);
+    /* chunked: no Content-Length, caught from the received length */
+    r = request(NULL, "POST", "/echo", hd, big, MIB + 10, 1);
+    assert_error(&r, 413, "Request body too large");
+    resp_free(&r);
+    ck_assert_int_eq(atomic_load(&echo_calls), 0); /* the handler never ran */
+
+    /* exactly the limit is fine */
+    memcpy(big, "{\"a\":\"", 6);
+    memset(big + 6, 'x', MIB - 8);
+    memcpy(big + MIB - 2, "\"}", 2);
+    r = request(NULL, "POST", "/echo", hd, big, MIB, 0);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    r = request(NULL, "POST", "/echo", hd, big, MIB, 1);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    ck_assert_int_eq(atomic_load(&echo_calls), 2);
+    free(big);
+}
+END_TEST
+
+START_TEST(test_invalid_json_400)
+{
+    struct resp r = post_json("/echo", "{\"a\": 1,");
+    ck_assert_int_eq(r.status, 400);
+    assert_security_headers(&r);
+    json_t *j = body_json(&r);
+    const char *msg = json_string_value(json_object_get(j, "error"));
+    ck_assert_msg(strncmp(msg, "Invalid JSON: ", 14) == 0, "got %s", msg);
+    ck_assert_ptr_nonnull(strstr(msg, " at position 8"));
+    json_decref(j);
+    resp_free(&r);
+
+    r = post_json("/echo", "");
+    ck_assert_int_eq(r.status, 400);
+    j = body_json(&r);
+    msg = json_string_value(json_object_get(j, "error"));
+    ck_assert_msg(strncmp(msg, "Invalid JSON: ", 14) == 0, "got %s", msg);
+    ck_assert_msg(strstr(msg, " at position 0") != NULL, "got %s", msg);
+    json_decref(j);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_duplicate_keys_400)
+{
+    struct resp r = post_json("/echo", "{\"a\":1,\"a\":2}");
+    ck_assert_int_eq(r.status, 400);
+    json_t *j = body_json(&r);
+    const char *msg = json_string_value(json_object_get(j, "error"));
+    ck_assert_msg(strncmp(msg, "Invalid JSON: ", 14) == 0 && strstr(msg, "duplicate"), "got %s",
+                  msg);
+    json_decref(j);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_wrong_content_type_415)
+{
+    const char *hd[] = {"Content-Type: text/plain", NULL};
+    struct resp r = request(NULL, "POST", "/echo", hd, "{}", 2, 0);
+    assert_error(&r, 415, "Content-Type must be application/json");
+    resp_free(&r);
+    const char *none[] = {"Content-Type:", NULL};
+    r = request(NULL, "POST", "/echo", none, "{}", 2, 0);
+    ck_assert_int_eq(r.status, 415);
+    resp_free(&r);
+    const char *jsonish[] = {"Content-Type: application/jsonp", NULL};
+    r = request(NULL, "POST", "/echo", jsonish, "{}", 2, 0);
+    ck_assert_int_eq(r.status, 415);
+    resp_free(&r);
+    const char *ok[] = {"Content-Type: Application/JSON; charset=UTF-8", NULL};
+    r = request(NULL, "POST", "/echo", ok, "{}", 2, 0);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_ready_503_when_check_fails)
+{
+    atomic_store(&ready_ok, 0);
+    struct resp r = get("/ready", NULL);
+    ck_assert_int_eq(r.status, 503);
+    json_t *j = body_json(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "degraded");
+    ck_assert(json_is_false(
+        json_object_get(json_object_get(json_object_get(j, "checks"), "thing"), "ok")));
+    json_decref(j);
+    resp_free(&r);
+
+    atomic_store(&ready_ok, 1);
+    r = get("/ready", NULL);
+    ck_assert_int_eq(r.status, 200);
+    j = body_json(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "ready");
+    json_decref(j);
+    resp_free(&r);
+}
+END_TEST
+
+/* ---- behaviour --------------------------------------------------------- */
+
+START_TEST(test_echo_200)
+{
+    struct resp r = post_json("/echo", "{\"n\":1.5,\"s\":\"h\\u00e9\",\"a\":[1,2]}");
+    ck_assert_int_eq(r.rc, CURLE_OK);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(header(&r, "Content-Type"), "application/json; charset=utf-8");
+    assert_security_headers(&r);
+    ck_assert_str_eq(r.body.p, "{\"echo\":{\"n\":1.5,\"s\":\"h\xc3\xa9\",\"a\":[1,2]}}");
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_request_id)
+{
+    const char *valid[] = {"X-Request-ID: abc.DEF_123-x", NULL};
+    struct resp r = get("/api/runs/1", valid);
+    ck_assert_str_eq(header(&r, "X-Request-ID"), "abc.DEF_123-x");
+    resp_free(&r);
+
+    char h65[100];
+    snprintf(h65, sizeof(h65), "X-Request-ID: %065d", 7);
+    const char *too_long[] = {h65, NULL};
+    const char *spaced[] = {"X-Request-ID: has space", NULL};
+    const char *bad_char[] = {"X-Request-ID: a/b", NULL};
+    const char *const *cases[] = {too_long, spaced, bad_char, NULL};
+    for (int i = 0; i < 4; i++) {
+        r = get("/api/runs/1", cases[i]);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(crypto_is_uuid(header(&r, "X-Request-ID")), "case %d: not a UUID: %s", i,
+                      header(&r, "X-Request-ID"));
+        resp_free(&r);
+    }
+    /* 64 chars is still accepted */
+    snprintf(h65, sizeof(h65), "X-Request-ID: %064d", 7);
+    r = get("/api/runs/1", too_long);
+    ck_assert_uint_eq(strlen(header(&r, "X-Request-ID")), 64);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_wildcard_prefix)
+{
+    struct resp r = get("/files/a/b/c.txt", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body.p, "{\"route\":\"/files/*\"}");
+    resp_free(&r);
+    r = get("/filesystem", NULL); /* a prefix is a whole segment */
+    ck_assert_int_eq(r.status, 404);
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_literal_template_wins)
+{
+    for (int i = 0; i < 3; i++) { /* whatever the registration order, every time */
+        struct resp r = get("/api/runs/last", NULL);
+        ck_assert_str_eq(r.body.p, "{\"which\":\"last\"}");
+        resp_free(&r);
+        r = get("/api/runs/3f2a?q=x%20y", NULL);
+        json_t *j = body_json(&r);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "which")), "param");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "run_id")), "3f2a");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "q")), "x y");
+        json_decref(j);
+        resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_health_and_metrics)
+{
+    struct resp r = get("/health", NULL);
+    ck_assert_int_eq(r.status, 200);
+    json_t *j = body_json(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "healthy");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "service")), "test");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "version")), "9.9.9");
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(j, "timestamp"))), 24);
+    json_decref(j);
+    resp_free(&r);
+
+    r = get("/api/runs/abc123", NULL);
+    resp_free(&r);
+    r = get("/nowhere/at/all", NULL);
+    resp_free(&r);
+    r = get("/metrics", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(header(&r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    ck_assert_msg(strstr(r.body.p, "http_requests_total{method=\"GET\",endpoint=\"/api/runs/"
+                                   ":run_id\",status=\"200\",tenant=\"acme\"} 1") != NULL,
+                  "metrics:\n%s", r.body.p);
+    ck_assert_ptr_nonnull(strstr(r.body.p, "endpoint=\"unmatched\",status=\"404\""));
+    ck_assert_ptr_nonnull(strstr(r.body.p, "http_request_duration_seconds_bucket{"));
+    ck_assert_ptr_null(strstr(r.body.p, "abc123"));
+    ck_assert_ptr_null(strstr(r.body.p, "nowhere"));
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_metrics_disabled_404)
+{
+    struct http_server *keep = srv;
+    struct metrics_registry *m = metrics_registry_new();
+    srv = start_server(m, 1, 0);
+    struct resp r = get("/metrics", NULL);
+    assert_error(&r, 404, "Not found");
+    resp_free(&r);
+    http_server_free(srv);
+    metrics_registry_free(m);
+    srv = keep;
+}
+END_TEST
+
+START_TEST(test_access_log_has_no_secrets)
+{
+    char path[] = "/tmp/valor-http-log-XXXXXX";
+    int fd = mkstemp(path), saved = dup(1);
+    ck_assert_int_ge(fd, 0);
+    fflush(stdout);
+    dup2(fd, 1);
+    const char *hd[] = {"Content-Type: application/json",
+                        "Authorization: Bearer sekrit-token-value", NULL};
+    struct resp r = request(NULL, "POST", "/echo", hd, "{\"password\":\"body-sekrit\"}", 26, 0);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    usleep(50 * 1000);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    char log[8192] = "";
+    ssize_t n = pread(fd, log, sizeof(log) - 1, 0);
+    close(fd);
+    unlink(path);
+    ck_assert_int_gt(n, 0);
+    log[n] = '\0';
+    ck_assert_msg(strstr(log, "\"event\":\"request\"") != NULL, "log: %s", log);
+    ck_assert_ptr_nonnull(strstr(log, "\"route\":\"/echo\""));
+    ck_assert_ptr_nonnull(strstr(log, "\"status\":200"));
+    ck_assert_ptr_nonnull(strstr(log, "\"client_ip\":\"127.0.0.1\""));
+    ck_assert_ptr_nonnull(strstr(log, "\"bytes_out\":"));
+    ck_assert_ptr_null(strstr(log, "sekrit"));
+    ck_assert_ptr_null(strstr(log, "Bearer"));
+}
+END_TEST
+
+struct slow_arg {
+    struct resp r;
+};
+
+static void *slow_client(void *p)
+{
+    struct slow_arg *a = p;
+    a->r = get("/slow", NULL);
+    return NULL;
+}
+
+static void *stopper(void *p)
+{
+    http_server_stop(p, 5);
+    return NULL;
+}
+
+START_TEST(test_graceful_stop)
+{
+    struct slow_arg a;
+    pthread_t tc, ts;
+    ck_assert_int_eq(pthread_create(&tc, NULL, slow_client, &a), 0);
+    for (int i = 0; i < 200 && http_server_inflight(srv) == 0; i++)
+        usleep(5000);
+    ck_assert_int_eq(http_server_inflight(srv), 1);
+    ck_assert_int_eq(pthread_create(&ts, NULL, stopper, srv), 0);
+    usleep(100 * 1000);
+    /* draining: the slow request is still running, new connections are refused */
+    struct resp r = get("/health", NULL);
+    ck_assert_int_eq(r.rc, CURLE_COULDNT_CONNECT);
+    resp_free(&r);
+    pthread_join(ts, NULL);
+    pthread_join(tc, NULL);
+    ck_assert_int_eq(a.r.rc, CURLE_OK);
+    ck_assert_int_eq(a.r.status, 200);
+    ck_assert_str_eq(a.r.body.p, "{\"slow\":true}");
+    resp_free(&a.r);
+    r = get("/health", NULL);
+    ck_assert_int_eq(r.rc, CURLE_COULDNT_CONNECT);
+    resp_free(&r);
+}
+END_TEST
+
+static atomic_int concurrent_ok;
+
+static void *hammer(void *p)
+{
+    (void)p;
+    CURL *h = curl_easy_init(); /* one handle: keep-alive reuse */
+    for (int i = 0; i < 8; i++) {
+        char body[64];
+        int n = snprintf(body, sizeof(body), "{\"i\":%d}", i);
+        const char *hd[] = {"Content-Type: application/json", NULL};
+        struct resp r = request(h, "POST", "/echo", hd, body, (size_t)n, 0);
+        char want[80];
+        snprintf(want, sizeof(want), "{\"echo\":%s}", body);
+        if (r.rc == CURLE_OK && r.status == 200 && r.body.p && strcmp(r.body.p, want) == 0)
+            atomic_fetch_add(&concurrent_ok, 1);
+        resp_free(&r);
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+START_TEST(test_concurrent_requests)
+{
+    pthread_t t[8];
+    atomic_store(&concurrent_ok, 0);
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, NULL), 0);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(atomic_load(&concurrent_ok), 64);
+    ck_assert_int_eq(atomic_load(&echo_calls), 64);
+    ck_assert_int_eq(http_server_inflight(srv), 0);
+}
+END_TEST
+
+START_TEST(test_bad_options_rejected)
+{
+    struct http_server *s = (struct http_server *)1;
+    struct http_server_opts o = {.bind_host = "not-an-ip", .threads = 1, .max_connections = 1};
+    ck_assert_int_eq(http_server_new(&o, &s), VALOR_E_INVALID);
+    ck_assert_ptr_null(s);
+    o.bind_host = "127.0.0.1";
+    o.threads = 0;
+    ck_assert_int_eq(http_server_new(&o, &s), VALOR_E_INVALID);
+    o.threads = 1;
+    ck_assert_int_eq(http_server_new(&o, &s), VALOR_OK);
+    ck_assert_int_eq(http_route(s, "GET", "no-slash", h_last, NULL), VALOR_E_INVALID);
+    ck_assert_int_eq(http_route(s, "GET", "/x", NULL, NULL), VALOR_E_INVALID);
+    http_server_free(s); /* never started */
+}
+END_TEST
+
+START_TEST(test_ipv6_bind)
+{
+    struct http_server *s6 = NULL;
+    struct http_server_opts o = {.service = "v6",
+                                 .bind_host = "::1",
+                                 .threads = 2,
+                                 .max_connections = 8,
+                                 .connection_timeout_s = 5,
+                                 .max_body_bytes = 1024};
+    ck_assert_int_eq(http_server_new(&o, &s6), VALOR_OK);
+    ck_assert_int_eq(http_route(s6, "GET", "/api/runs/last", h_last, NULL), VALOR_OK);
+    ck_assert_int_eq(http_server_start(s6), VALOR_OK);
+    char url[96];
+    struct tu_http_resp r;
+    snprintf(url, sizeof(url), "http://[::1]:%d/api/runs/last", http_server_port(s6));
+    ck_assert_int_eq(tu_http("GET", url, NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"which\":\"last\"}");
+    tu_http_resp_free(&r);
+    http_server_free(s6);
+}
+END_TEST
+
+START_TEST(test_timestamp_format)
+{
+    char ts[32];
+    http_timestamp(ts, sizeof(ts));
+    ck_assert_uint_eq(strlen(ts), 24);
+    ck_assert_int_eq(ts[4], '-');
+    ck_assert_int_eq(ts[10], 'T');
+    ck_assert_int_eq(ts[19], '.');
+    ck_assert_int_eq(ts[23], 'Z');
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    Suite *s = suite_create("http");
+    TCase *neg = tcase_create("negative");
+    tcase_set_timeout(neg, 30);
+    tcase_add_checked_fixture(neg, setup, teardown);
+    tcase_add_test(neg, test_unknown_path_404);
+    tcase_add_test(neg, test_wrong_method_405);
+    tcase_add_test(neg, test_too_large_413);
+    tcase_add_test(neg, test_invalid_json_400);
+    tcase_add_test(neg, test_duplicate_keys_400);
+    tcase_add_test(neg, test_wrong_content_type_415);
+    tcase_add_test(neg, test_ready_503_when_check_fails);
+    tcase_add_test(neg, test_bad_options_rejected);
+    suite_add_tcase(s, neg);
+    TCase *tc = tcase_create("behaviour");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_echo_200);
+    tcase_add_test(tc, test_request_id);
+    tcase_add_test(tc, test_literal_template_wins);
+    tcase_add_test(tc, test_wildcard_prefix);
+    tcase_add_test(tc, test_health_and_metrics);
+    tcase_add_test(tc, test_metrics_disabled_404);
+    tcase_add_test(tc, test_access_log_has_no_secrets);
+    tcase_add_test(tc, test_graceful_stop);
+    tcase_add_test(tc, test_concurrent_requests);
+    tcase_add_test(tc, test_timestamp_format);
+    tcase_add_test(tc, test_ipv6_bind);
+    suite_add_tcase(s, tc);
+    int rc = tu_run(s);
+    curl_global_cleanup();
+    return rc;
+}

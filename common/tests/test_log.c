@@ -1,0 +1,352 @@
+#include "valor/cfg.h"
+#include "valor/log.h"
+#include "testutil.h"
+
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yder.h>
+
+/* stdout captured through a pipe (what a container runtime gives a service)
+ * drained by a reader thread for the duration of a test */
+static int saved_stdout = -1;
+static int cap_pipe[2] = {-1, -1};
+static pthread_t cap_reader;
+static char *cap_buf;
+static size_t cap_len;
+
+static void *cap_drain(void *arg)
+{
+    (void)arg;
+    FILE *mem = open_memstream(&cap_buf, &cap_len);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(cap_pipe[0], chunk, sizeof(chunk))) > 0)
+        fwrite(chunk, 1, (size_t)n, mem);
+    fclose(mem);
+    return NULL;
+}
+
+static void capture_start(void)
+{
+    fflush(stdout);
+    ck_assert_int_eq(pipe(cap_pipe), 0);
+    saved_stdout = dup(STDOUT_FILENO);
+    ck_assert_int_ge(dup2(cap_pipe[1], STDOUT_FILENO), 0);
+    close(cap_pipe[1]);
+    ck_assert_int_eq(pthread_create(&cap_reader, NULL, cap_drain, NULL), 0);
+}
+
+/* Stops capturing; returns everything written (caller frees). */
+static char *capture_end(void)
+{
+    dup2(saved_stdout, STDOUT_FILENO); /* closes the last write end: reader sees EOF */
+    close(saved_stdout);
+    pthread_join(cap_reader, NULL);
+    close(cap_pipe[0]);
+    ck_assert_ptr_nonnull(cap_buf);
+    char *out = cap_buf;
+    cap_buf = NULL;
+    return out;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Parses a captured text that must be exactly one JSON line. */
+static json_t *one_json_line(const char *out)
+{
+    ck_assert_msg(count_lines(out) == 1, "expected one line, got: %s", out);
+    ck_assert_msg(out[strlen(out) - 1] == '\n', "line not terminated");
+    json_error_t e;
+    json_t *j = json_loads(out, JSON_REJECT_DUPLICATES, &e);
+    ck_assert_msg(j != NULL, "not JSON (%s): %s", e.text, out);
+    ck_assert(json_is_object(j));
+    return j;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    ck_assert_msg(v != NULL, "missing string field %s", k);
+    return v;
+}
+
+static void assert_ts(const char *ts)
+{
+    regex_t re;
+    ck_assert_int_eq(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    ck_assert_msg(regexec(&re, ts, 0, NULL, 0) == 0, "bad ts %s", ts);
+    regfree(&re);
+}
+
+START_TEST(test_user_string_is_escaped_not_a_format)
+{
+    const char *evil = "say \"hi\"\nFAKE {\"level\":\"error\"} %s %n %x \\ \t end";
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    log_info(NULL, "evil", "%s", evil);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    ck_assert_str_eq(jstr(j, "msg"), evil);
+    ck_assert_str_eq(jstr(j, "level"), "info");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8_still_valid_json)
+{
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    struct log_ctx ctx = {.request_id = "r\xff", .tenant_id = NULL, .user_id = NULL};
+    log_warn(&ctx, "bad_bytes", "name=%s", "caf\xe9 \xed\xa0\x80 ok");
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    ck_assert_str_eq(jstr(j, "msg"),
+                     "name=caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+    ck_assert_str_eq(jstr(j, "request_id"), "r\xef\xbf\xbd");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_level_filtering)
+{
+    ck_assert_int_eq(log_init("auth", 1, CFG_LOG_WARNING), 0);
+    capture_start();
+    log_debug(NULL, "d", "debug line");
+    log_info(NULL, "i", "info line");
+    y_log_message(Y_LOG_LEVEL_INFO, "library info %d", 1);
+    log_warn(NULL, "w", "warn line");
+    log_error(NULL, "e", "error line");
+    char *out = capture_end();
+    log_close();
+    ck_assert_uint_eq(count_lines(out), 2);
+    ck_assert_ptr_null(strstr(out, "info line"));
+    ck_assert_ptr_null(strstr(out, "debug line"));
+    ck_assert_ptr_null(strstr(out, "library info"));
+    ck_assert_ptr_nonnull(strstr(out, "\"level\":\"warning\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"level\":\"error\""));
+    free(out);
+
+    ck_assert_int_eq(log_init("auth", 1, CFG_LOG_DEBUG), 0);
+    capture_start();
+    log_debug(NULL, "d", "debug line");
+    char *out2 = capture_end();
+    log_close();
+    json_t *j = one_json_line(out2);
+    ck_assert_str_eq(jstr(j, "level"), "debug");
+    json_decref(j);
+    free(out2);
+}
+END_TEST
+
+START_TEST(test_json_line_fields)
+{
+    ck_assert_int_eq(log_init("runs", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    struct log_ctx ctx = {.request_id = "req-42", .tenant_id = "acme", .user_id = "u-1"};
+    log_info(&ctx, "startup", "listening on %s:%d", "127.0.0.1", 5003);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    assert_ts(jstr(j, "ts"));
+    ck_assert_str_eq(jstr(j, "level"), "info");
+    ck_assert_str_eq(jstr(j, "service"), "runs");
+    ck_assert_str_eq(jstr(j, "event"), "startup");
+    ck_assert_str_eq(jstr(j, "msg"), "listening on 127.0.0.1:5003");
+    ck_assert_str_eq(jstr(j, "request_id"), "req-42");
+    ck_assert_str_eq(jstr(j, "tenant_id"), "acme");
+    ck_assert_str_eq(jstr(j, "user_id"), "u-1");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_log_fields_access_line)
+{
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_INFO), 0);
+    json_t *f =
+        json_pack("{s:s, s:s, s:i, s:f, s:s, s:s}", "method", "GET", "route", "/api/runs/{run_id}",
+                  "status", 200, "duration_ms", 1.5, "level", "spoofed", "service", "spoofed");
+    struct log_ctx ctx = {.request_id = "rid", .tenant_id = "t1", .user_id = NULL};
+    capture_start();
+    log_fields(CFG_LOG_INFO, &ctx, "request", f);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    ck_assert_str_eq(jstr(j, "event"), "request");
+    ck_assert_str_eq(jstr(j, "level"), "info");      /* not overridden by the fields */
+    ck_assert_str_eq(jstr(j, "service"), "gateway"); /* idem */
+    ck_assert_str_eq(jstr(j, "method"), "GET");
+    ck_assert_str_eq(jstr(j, "route"), "/api/runs/{run_id}");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 200);
+    ck_assert_str_eq(jstr(j, "request_id"), "rid");
+    ck_assert_str_eq(jstr(j, "tenant_id"), "t1");
+    ck_assert_ptr_null(json_object_get(j, "user_id"));
+    ck_assert_ptr_nonnull(json_object_get(j, "msg"));
+    ck_assert_int_eq(json_object_get(f, "level") != NULL, 1); /* fields borrowed, intact */
+    json_decref(f);
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_library_messages_wrapped)
+{
+    ck_assert_int_eq(log_init("deals", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    y_log_message(Y_LOG_LEVEL_ERROR, "ulfius: bind failed on port %d \"x\"", 80);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    assert_ts(jstr(j, "ts"));
+    ck_assert_str_eq(jstr(j, "level"), "error");
+    ck_assert_str_eq(jstr(j, "service"), "deals");
+    ck_assert_str_eq(jstr(j, "event"), "library");
+    ck_assert_str_eq(jstr(j, "msg"), "ulfius: bind failed on port 80 \"x\"");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_text_mode)
+{
+    ck_assert_int_eq(log_init("auth", 0, CFG_LOG_INFO), 0);
+    struct log_ctx ctx = {.request_id = "rid-1", .tenant_id = NULL, .user_id = NULL};
+    capture_start();
+    log_warn(&ctx, "login_failed", "bad password for %s", "bob\nINFO forged");
+    json_t *f = json_pack("{s:s, s:i}", "route", "/api/auth login", "status", 401);
+    log_fields(CFG_LOG_ERROR, NULL, "request", f);
+    y_log_message(Y_LOG_LEVEL_INFO, "lib says hi");
+    char *out = capture_end();
+    log_close();
+    json_decref(f);
+    ck_assert_uint_eq(count_lines(out), 3);
+    regex_t re;
+    ck_assert_int_eq(
+        regcomp(&re,
+                "^[0-9-]{10}T[0-9:]{8}\\.[0-9]{3}Z WARNING auth login_failed: bad password for "
+                "bob\\\\nINFO forged request_id=rid-1\n",
+                REG_EXTENDED | REG_NOSUB),
+        0);
+    ck_assert_msg(regexec(&re, out, 0, NULL, 0) == 0, "unexpected text line: %s", out);
+    regfree(&re);
+    ck_assert_ptr_nonnull(strstr(out, " ERROR auth request: request route=\"/api/auth login\" "
+                                      "status=401\n"));
+    ck_assert_ptr_nonnull(strstr(out, " INFO auth library: lib says hi\n"));
+    free(out);
+}
+END_TEST
+
+/* before log_init() (a cfg_load failure) or after log_close(), lines are
+ * written directly, in the last configured format */
+START_TEST(test_without_yder_still_writes)
+{
+    ck_assert_int_eq(log_init("auth", 1, CFG_LOG_INFO), 0);
+    log_close();
+    capture_start();
+    log_error(NULL, "config", "JWT_SECRET_KEY is not set");
+    char *out = capture_end();
+    json_t *j = one_json_line(out);
+    ck_assert_str_eq(jstr(j, "msg"), "JWT_SECRET_KEY is not set");
+    ck_assert_str_eq(jstr(j, "level"), "error");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_long_message)
+{
+    size_t n = 100000;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    ck_assert_int_eq(log_init("runs", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    log_info(NULL, "big", "%s", big);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    ck_assert_uint_eq(strlen(jstr(j, "msg")), n);
+    json_decref(j);
+    free(out);
+    free(big);
+}
+END_TEST
+
+#define THREADS 4
+#define PER_THREAD 2000
+
+static void *log_worker(void *arg)
+{
+    long id = (long)arg;
+    struct log_ctx ctx = {.request_id = "thread", .tenant_id = NULL, .user_id = NULL};
+    for (int i = 0; i < PER_THREAD; i++)
+        log_info(&ctx, "spam", "thread %ld line %d %s", id, i,
+                 "padding-padding-padding-padding-padding-padding-padding-padding");
+    return NULL;
+}
+
+START_TEST(test_threads_never_interleave)
+{
+    pthread_t t[THREADS];
+    ck_assert_int_eq(log_init("runs", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    for (long i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, log_worker, (void *)i), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    char *out = capture_end();
+    log_close();
+    ck_assert_uint_eq(count_lines(out), THREADS * PER_THREAD);
+    char *save = NULL;
+    size_t parsed = 0;
+    for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(l, 0, NULL);
+        ck_assert_msg(j != NULL, "corrupt line: %s", l);
+        ck_assert_str_eq(jstr(j, "event"), "spam");
+        json_decref(j);
+        parsed++;
+    }
+    ck_assert_uint_eq(parsed, THREADS * PER_THREAD);
+    free(out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("log");
+    TCase *neg = tcase_create("escaping");
+    tcase_set_timeout(neg, 20);
+    tcase_add_test(neg, test_user_string_is_escaped_not_a_format);
+    tcase_add_test(neg, test_invalid_utf8_still_valid_json);
+    tcase_add_test(neg, test_level_filtering);
+    suite_add_tcase(s, neg);
+
+    TCase *tc = tcase_create("lines");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_json_line_fields);
+    tcase_add_test(tc, test_log_fields_access_line);
+    tcase_add_test(tc, test_library_messages_wrapped);
+    tcase_add_test(tc, test_text_mode);
+    tcase_add_test(tc, test_without_yder_still_writes);
+    tcase_add_test(tc, test_long_message);
+    tcase_add_test(tc, test_threads_never_interleave);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

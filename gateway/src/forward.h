@@ -1,0 +1,36 @@
+/* forward: proxies a request to its upstream service (platform.md §1).
+ *
+ * Each worker thread keeps one libcurl easy handle per upstream in a pthread
+ * key, so connections are kept alive and reused. The method, the raw path and
+ * query, the body and a fixed list of request headers are forwarded; the
+ * status, body and a fixed list of response headers are copied back. A
+ * connect failure answers 503, a timeout 504, each naming the service.
+ */
+#ifndef VALOR_GW_FORWARD_H
+#define VALOR_GW_FORWARD_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct http_ctx;
+struct metrics_registry;
+struct gw_forward;
+
+/* Largest upstream response body copied back; larger answers 502. */
+#define GW_MAX_UPSTREAM_BODY ((size_t)16 << 20)
+
+/* cfg is borrowed for the lifetime of the forwarder; reg may be NULL
+ * (otherwise upstream_request_duration_seconds{service,status} is registered). */
+int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
+                   struct gw_forward **out);
+/* Call after the HTTP server has stopped (no worker thread may forward any more). */
+void gw_forward_free(struct gw_forward *f);
+
+/* The route user data for `svc` (borrowed, lives as long as f). */
+void *gw_forward_upstream(struct gw_forward *f, enum gw_service svc);
+
+/* http_handler for forwarded routes; ctx->ud comes from gw_forward_upstream(). */
+void gw_forward_handler(struct http_ctx *ctx);
+
+#endif

@@ -1,0 +1,582 @@
+/* The gateway in-process in front of fake upstreams (the common http module
+ * on ephemeral ports): routing, forwarded and dropped headers, copied
+ * response headers, 503/504, keep-alive reuse and readiness.
+ *
+ * Checked fixtures: every test starts and stops its own upstreams and gateway
+ * in the forked child, so ASan's leak check at the child's exit sees a
+ * clean process (servers started in the parent leave threads the child lacks,
+ * and LeakSanitizer then reports their memory as leaked). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "testutil.h"
+#include "valor/err.h"
+#include "valor/http.h"
+
+#define GW_THREADS 4
+#define SLOW_MS 1000
+#define HUGE_BYTES (17u << 20)
+#define SLOW_READY_MS 1500
+
+/* One fake upstream per service; ud of its routes is its name. */
+struct upstream {
+    const char *name;
+    struct http_server *http;
+    int slow_ready; /* GET /ready sleeps SLOW_READY_MS */
+};
+
+static struct upstream ups[GW_SVC_COUNT] = {
+    {"auth", NULL, 0}, {"runs", NULL, 0}, {"financial", NULL, 0}, {"deals", NULL, 0}};
+static struct gw *gw;
+static int gw_port_no;
+
+static int path_ends_with(const char *path, const char *suffix)
+{
+    size_t pl = strlen(path), sl = strlen(suffix);
+    return pl >= sl && strcmp(path + pl - sl, suffix) == 0;
+}
+
+/* Echoes what arrived: upstream name, method, raw url, body, every header
+ * (lower-cased names) and the client's source port. */
+static void echo(struct http_ctx *ctx)
+{
+    const struct _u_request *req = ctx->req;
+    const char *path = req->url_path;
+    const char **keys = u_map_enum_keys(req->map_header);
+    const struct sockaddr_in *sa = (const struct sockaddr_in *)req->client_address;
+    const struct upstream *up = ctx->ud;
+    json_t *hdrs, *body;
+
+    if (up->slow_ready && strcmp(path, "/ready") == 0)
+        usleep(SLOW_READY_MS * 1000);
+    if (path_ends_with(path, "/slow"))
+        usleep(SLOW_MS * 1000);
+    if (path_ends_with(path, "/huge")) {
+        char *big = malloc(HUGE_BYTES);
+        memset(big, 'x', HUGE_BYTES);
+        ulfius_set_binary_body_response(ctx->resp, 200, big, HUGE_BYTES);
+        free(big);
+        return;
+    }
+    hdrs = json_object();
+    for (size_t i = 0; keys != NULL && keys[i] != NULL; i++) {
+        char lower[128];
+        snprintf(lower, sizeof(lower), "%s", keys[i]);
+        for (char *p = lower; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        json_object_set_new(hdrs, lower, json_string(u_map_get(req->map_header, keys[i])));
+    }
+    body = json_pack(
+        "{s:s, s:s, s:s, s:s%, s:o, s:i}", "upstream", up->name, "method", req->http_verb, "url",
+        req->http_url, "body", req->binary_body ? (const char *)req->binary_body : "",
+        req->binary_body_length, "headers", hdrs, "port", sa != NULL ? ntohs(sa->sin_port) : 0);
+    if (path_ends_with(path, "/etag")) {
+        u_map_put(ctx->resp->map_header, "ETag", "\"v1-abc\"");
+        u_map_put(ctx->resp->map_header, "Location", "/api/notes/AAPL");
+        u_map_put(ctx->resp->map_header, "Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT");
+        u_map_put(ctx->resp->map_header, "X-Upstream-Secret", "leak");
+        http_reply_json(ctx, 201, body);
+        return;
+    }
+    http_reply_json(ctx, 200, body);
+}
+
+static void upstream_start(struct upstream *u)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    struct http_server_opts o = {.service = u->name,
+                                 .bind_host = "127.0.0.1",
+                                 .port = 0,
+                                 .threads = 4,
+                                 .max_connections = 64,
+                                 .connection_timeout_s = 30,
+                                 .max_body_bytes = 1 << 20};
+    ck_assert_int_eq(http_server_new(&o, &u->http), VALOR_OK);
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        ck_assert_int_eq(http_route(u->http, methods[i], "/*", echo, u), VALOR_OK);
+    ck_assert_int_eq(http_server_start(u->http), VALOR_OK);
+}
+
+static void set_url(const char *var, int port)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    setenv(var, url, 1);
+}
+
+/* Starts the four upstreams (except `down`, whose URL is a free port with
+ * nothing listening; GW_SVC_COUNT → none) and the gateway in front. */
+static void stack_start(int down)
+{
+    static const char *const vars[GW_SVC_COUNT] = {"AUTH_SERVICE_URL", "RUNS_SERVICE_URL",
+                                                   "FINANCIAL_SERVICE_URL", "DEALS_SERVICE_URL"};
+    char threads[16];
+
+    tu_env("REDIS_URL");
+    tu_env("NATS_URL");
+    for (int i = 0; i < GW_SVC_COUNT; i++) {
+        if (i == down) {
+            set_url(vars[i], tu_free_port());
+            continue;
+        }
+        upstream_start(&ups[i]);
+        set_url(vars[i], http_server_port(ups[i].http));
+    }
+    snprintf(threads, sizeof(threads), "%d", GW_THREADS);
+    setenv("WORKER_THREADS", threads, 1);
+    setenv("PORT", "0", 1);
+    setenv("HOST", "127.0.0.1", 1);
+    setenv("UPSTREAM_TIMEOUT_MS", "300", 1);
+    setenv("UPSTREAM_CONNECT_TIMEOUT_MS", "1000", 1);
+    setenv("SHUTDOWN_GRACE_S", "2", 1);
+    setenv("LOG_LEVEL", "WARNING", 1);
+    ck_assert_int_eq(gw_start(&gw), VALOR_OK);
+    gw_port_no = gw_port(gw);
+}
+
+static void stack_stop(void)
+{
+    gw_stop(gw);
+    gw = NULL;
+    for (int i = 0; i < GW_SVC_COUNT; i++) {
+        if (ups[i].http != NULL) {
+            http_server_stop(ups[i].http, 2);
+            http_server_free(ups[i].http);
+            ups[i].http = NULL;
+        }
+    }
+}
+
+static void setup_financial_down(void)
+{
+    stack_start(GW_SVC_FINANCIAL);
+}
+
+static void setup_all_up(void)
+{
+    stack_start(GW_SVC_COUNT);
+}
+
+/* runs answers /ready after 1.5 s; Redis is a port with nothing listening. */
+static void setup_degraded(void)
+{
+    char url[64];
+    ups[GW_SVC_RUNS].slow_ready = 1;
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", tu_free_port());
+    setenv("REDIS_URL", url, 1); /* the forked child's environment only */
+    stack_start(GW_SVC_COUNT);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One request to the gateway; returns the parsed body (NULL if not JSON). */
+static json_t *call(const char *method, const char *path, const char *const *headers,
+                    const char *body, struct tu_http_resp *r)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", gw_port_no, path);
+    ck_assert_msg(tu_http(method, url, headers, body, r) == 0, "%s %s: no response", method, path);
+    return json_loads(r->body, 0, NULL);
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+    return json_string_value(json_object_get(j, key));
+}
+
+static const char *jhdr(json_t *echo_body, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(echo_body, "headers"), name));
+}
+
+/* ---- one service down ---------------------------------------------------- */
+
+START_TEST(test_down_service_503_names_it)
+{
+    struct tu_http_resp r;
+    double t0 = now_ms();
+    json_t *j = call("GET", "/api/financial-data/AAPL", NULL, NULL, &r);
+    double took = now_ms() - t0;
+
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(jstr(j, "error"), "Service unavailable");
+    ck_assert_str_eq(jstr(j, "service"), "financial");
+    ck_assert_msg(took < 1000, "503 took %.0f ms, more than the connect timeout", took);
+    ck_assert_msg(strstr(r.headers, "application/json") != NULL, "headers: %s", r.headers);
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_down_service_leaves_others_working)
+{
+    struct tu_http_resp r;
+    json_t *j = call("GET", "/api/runs", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(jstr(j, "upstream"), "runs");
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_readiness_503_names_failed_service)
+{
+    struct tu_http_resp r;
+    json_t *j = call("GET", "/api/readiness", NULL, NULL, &r), *checks, *fin;
+
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(jstr(j, "status"), "degraded");
+    checks = json_object_get(j, "checks");
+    fin = json_object_get(checks, "financial");
+    ck_assert(json_is_false(json_object_get(fin, "ok")));
+    ck_assert_str_eq(jstr(fin, "detail"), "connection refused");
+    ck_assert(json_is_true(json_object_get(json_object_get(checks, "auth"), "ok")));
+    ck_assert(json_is_true(json_object_get(json_object_get(checks, "deals"), "ok")));
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+/* ---- slow and missing dependencies -------------------------------------- */
+
+START_TEST(test_readiness_slow_and_down_checks_fail)
+{
+    struct tu_http_resp r;
+    double t0 = now_ms();
+    json_t *j = call("GET", "/api/readiness", NULL, NULL, &r), *checks, *c;
+    double took = now_ms() - t0;
+
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(jstr(j, "status"), "degraded");
+    ck_assert_msg(took < SLOW_READY_MS, "readiness took %.0f ms: checks not bounded to 1 s", took);
+    checks = json_object_get(j, "checks");
+    c = json_object_get(checks, "runs");
+    ck_assert(json_is_false(json_object_get(c, "ok")));
+    ck_assert_str_eq(jstr(c, "detail"), "timeout after 1000 ms");
+    c = json_object_get(checks, "redis");
+    ck_assert(json_is_false(json_object_get(c, "ok")));
+    ck_assert_str_eq(jstr(c, "detail"), "PING failed");
+    ck_assert(json_is_true(json_object_get(json_object_get(checks, "deals"), "ok")));
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+/* ---- all upstreams up ---------------------------------------------------- */
+
+START_TEST(test_unrouted_paths_not_forwarded)
+{
+    static const char *const paths[] = {"/api/authx", "/api/unknown", "/api", "/runs",
+                                        "/api/notesx/AAPL"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct tu_http_resp r;
+        json_t *j = call("GET", paths[i], NULL, NULL, &r);
+        ck_assert_msg(r.status == 404, "%s: %ld", paths[i], r.status);
+        ck_assert_msg(j != NULL && jstr(j, "upstream") == NULL, "%s forwarded", paths[i]);
+        ck_assert_str_eq(jstr(j, "error"), "Not found");
+        json_decref(j);
+        tu_http_resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_dot_segments_rejected)
+{
+    static const char *const paths[] = {"/api/notes/../runs", "/api/notes/%2e%2e/runs",
+                                        "/api/auth/./x"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char url[256];
+        struct tu_http_resp r;
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", gw_port_no, paths[i]);
+        /* tu_http would let libcurl squash the dots: send the path as is */
+        ck_assert_int_eq(tu_http("GET", url, NULL, NULL, &r), 0);
+        ck_assert_msg(r.status == 400 || r.status == 404, "%s: %ld", paths[i], r.status);
+        ck_assert_msg(strstr(r.body, "\"upstream\"") == NULL, "%s forwarded: %s", paths[i], r.body);
+        tu_http_resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_upstream_response_too_large_502)
+{
+    struct tu_http_resp r;
+    json_t *j = call("GET", "/api/runs/huge", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 502);
+    ck_assert_str_eq(jstr(j, "error"), "Upstream response too large");
+    ck_assert_str_eq(jstr(j, "service"), "runs");
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_slow_upstream_504)
+{
+    struct tu_http_resp r;
+    double t0 = now_ms();
+    json_t *j = call("GET", "/api/runs/slow", NULL, NULL, &r);
+    double took = now_ms() - t0;
+
+    ck_assert_int_eq(r.status, 504);
+    ck_assert_str_eq(jstr(j, "error"), "Upstream timeout");
+    ck_assert_str_eq(jstr(j, "service"), "runs");
+    ck_assert_msg(took < SLOW_MS, "504 after %.0f ms: the 300 ms timeout was not applied", took);
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_each_prefix_reaches_its_service)
+{
+    static const struct {
+        const char *path, *service;
+    } cases[] = {
+        {"/api/auth/login", "auth"},
+        {"/api/auth/users/7", "auth"},
+        {"/api/audit", "auth"},
+        {"/api/runs", "runs"},
+        {"/api/runs/last", "runs"},
+        {"/api/scenarios", "runs"},
+        {"/api/scenarios/abc", "runs"},
+        {"/api/dcf/calculate", "runs"},
+        {"/api/financial-data", "financial"},
+        {"/api/financial-data/AAPL/dcf-inputs", "financial"},
+        {"/api/lbo/runs", "deals"},
+        {"/api/ma/scenarios", "deals"},
+        {"/api/notes/AAPL", "deals"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tu_http_resp r;
+        json_t *j = call("GET", cases[i].path, NULL, NULL, &r);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", cases[i].path, r.status, r.body);
+        ck_assert_msg(j != NULL && jstr(j, "upstream") != NULL &&
+                          strcmp(jstr(j, "upstream"), cases[i].service) == 0,
+                      "%s reached %s, expected %s", cases[i].path, r.body, cases[i].service);
+        ck_assert_str_eq(jstr(j, "url"), cases[i].path);
+        json_decref(j);
+        tu_http_resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_request_forwarded_with_listed_headers_only)
+{
+    static const char *const hdrs[] = {
+        "Authorization: Bearer abc.def.ghi",
+        "Content-Type: application/json",
+        "Accept: application/json",
+        "If-Match: \"v1\"",
+        "If-None-Match: \"v0\"",
+        "X-Tenant-ID: acme",
+        "X-Request-ID: test-req-1",
+        "Cookie: session=secret",
+        "Connection: close",
+        "X-Evil: 1",
+        "X-Forwarded-For: 6.6.6.6",
+        "Proxy-Authorization: Basic Zm9vOmJhcg==",
+        "TE: trailers",
+        NULL,
+    };
+    static const char *const dropped[] = {"cookie", "x-evil", "proxy-authorization", "te",
+                                          "connection"};
+    struct tu_http_resp r;
+    char rid[80] = "";
+    json_t *j = call("POST", "/api/runs/x?b=2&a=%20z&q", hdrs, "{\"k\":[1,2]}", &r);
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(jstr(j, "upstream"), "runs");
+    ck_assert_str_eq(jstr(j, "method"), "POST");
+    ck_assert_str_eq(jstr(j, "url"), "/api/runs/x?b=2&a=%20z&q");
+    ck_assert_str_eq(jstr(j, "body"), "{\"k\":[1,2]}");
+    ck_assert_str_eq(jhdr(j, "authorization"), "Bearer abc.def.ghi");
+    ck_assert_str_eq(jhdr(j, "content-type"), "application/json");
+    ck_assert_str_eq(jhdr(j, "accept"), "application/json");
+    ck_assert_str_eq(jhdr(j, "if-match"), "\"v1\"");
+    ck_assert_str_eq(jhdr(j, "if-none-match"), "\"v0\"");
+    ck_assert_str_eq(jhdr(j, "x-tenant-id"), "acme");
+    ck_assert_str_eq(jhdr(j, "x-request-id"), "test-req-1");
+    ck_assert_str_eq(jhdr(j, "x-forwarded-for"), "127.0.0.1");
+    ck_assert_str_eq(jhdr(j, "x-forwarded-proto"), "http");
+    for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+        ck_assert_msg(jhdr(j, dropped[i]) == NULL, "%s forwarded: %s", dropped[i], r.body);
+    ck_assert_int_eq(tu_http_header(&r, "X-Request-ID", rid, sizeof(rid)), 0);
+    ck_assert_str_eq(rid, "test-req-1");
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_methods_and_request_id_generated)
+{
+    static const char *const methods[] = {"PUT", "PATCH", "DELETE", "GET"};
+    static const char *const bad_id[] = {"X-Request-ID: bad id!", NULL};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        struct tu_http_resp r;
+        char rid[80] = "";
+        json_t *j = call(methods[i], "/api/notes/AAPL", bad_id, NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(jstr(j, "method"), methods[i]);
+        /* no client Content-Type: libcurl's form default must not appear */
+        ck_assert_msg(jhdr(j, "content-type") == NULL, "%s: %s", methods[i], r.body);
+        ck_assert_int_eq(tu_http_header(&r, "X-Request-ID", rid, sizeof(rid)), 0);
+        ck_assert_int_eq(strlen(rid), 36); /* a fresh UUID */
+        ck_assert_str_eq(jhdr(j, "x-request-id"), rid);
+        json_decref(j);
+        tu_http_resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_response_headers_copied_back)
+{
+    struct tu_http_resp r;
+    char v[128];
+    json_t *j = call("GET", "/api/notes/etag", NULL, NULL, &r);
+
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(tu_http_header(&r, "ETag", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "\"v1-abc\"");
+    ck_assert_int_eq(tu_http_header(&r, "Location", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "/api/notes/AAPL");
+    ck_assert_int_eq(tu_http_header(&r, "Last-Modified", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "Tue, 01 Dec 2026 10:00:00 GMT");
+    ck_assert_int_eq(tu_http_header(&r, "Content-Type", v, sizeof(v)), 0);
+    ck_assert_msg(strstr(v, "application/json") != NULL, "Content-Type %s", v);
+    ck_assert_int_eq(tu_http_header(&r, "X-Upstream-Secret", v, sizeof(v)), -1);
+    ck_assert_int_eq(tu_http_header(&r, "X-Content-Type-Options", v, sizeof(v)), 0);
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_keepalive_reuses_upstream_connections)
+{
+    int ports[50], distinct = 0;
+    for (int i = 0; i < 50; i++) {
+        struct tu_http_resp r;
+        json_t *j = call("GET", "/api/dcf/calculate", NULL, NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ports[i] = (int)json_integer_value(json_object_get(j, "port"));
+        ck_assert_int_gt(ports[i], 0);
+        int seen = 0;
+        for (int k = 0; k < i; k++)
+            seen |= ports[k] == ports[i];
+        distinct += !seen;
+        json_decref(j);
+        tu_http_resp_free(&r);
+    }
+    ck_assert_msg(distinct <= GW_THREADS,
+                  "50 requests used %d upstream connections (> %d worker threads)", distinct,
+                  GW_THREADS);
+}
+END_TEST
+
+START_TEST(test_readiness_all_ok)
+{
+    static const char *const names[] = {"redis", "nats", "auth", "runs", "financial", "deals"};
+    struct tu_http_resp r;
+    json_t *j = NULL;
+
+    /* NATS connects in the background: allow it a few seconds */
+    for (int i = 0; i < 50; i++) {
+        json_decref(j);
+        j = call("GET", i % 2 ? "/api/ready" : "/api/readiness", NULL, NULL, &r);
+        if (r.status == 200)
+            break;
+        tu_http_resp_free(&r);
+        usleep(100 * 1000);
+    }
+    ck_assert_msg(r.status == 200, "readiness: %ld %s", r.status, r.body);
+    ck_assert_str_eq(jstr(j, "status"), "ready");
+    ck_assert_ptr_nonnull(jstr(j, "timestamp"));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json_t *c = json_object_get(json_object_get(j, "checks"), names[i]);
+        ck_assert_msg(json_is_true(json_object_get(c, "ok")), "%s not ok: %s", names[i], r.body);
+        ck_assert(json_is_integer(json_object_get(c, "latency_ms")));
+        ck_assert_ptr_nonnull(jstr(c, "detail"));
+    }
+    json_decref(j);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_system_routes_and_metrics)
+{
+    struct tu_http_resp r;
+    json_t *j = call("GET", "/", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(jstr(j, "name"), "Valor IVX API");
+    ck_assert_str_eq(jstr(j, "docs"), "/api/openapi.json");
+    ck_assert_str_eq(jstr(j, "health"), "/api/health");
+    ck_assert_ptr_nonnull(jstr(j, "version"));
+    json_decref(j);
+    tu_http_resp_free(&r);
+
+    j = call("GET", "/api/health", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(jstr(j, "status"), "healthy");
+    ck_assert_ptr_nonnull(jstr(j, "timestamp"));
+    json_decref(j);
+    tu_http_resp_free(&r);
+
+    json_decref(call("GET", "/api/runs", NULL, NULL, &r));
+    tu_http_resp_free(&r);
+    call("GET", "/metrics", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "http_requests_total") != NULL, "%s", r.body);
+    ck_assert_msg(strstr(r.body, "upstream_request_duration_seconds_count{service=\"runs\"") !=
+                      NULL,
+                  "%s", r.body);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gateway-forward");
+    TCase *down = tcase_create("one upstream down");
+    TCase *degraded = tcase_create("slow and missing dependencies");
+    TCase *up = tcase_create("all upstreams up");
+
+    tcase_add_checked_fixture(down, setup_financial_down, stack_stop);
+    tcase_set_timeout(down, 30);
+    tcase_add_test(down, test_down_service_503_names_it);
+    tcase_add_test(down, test_down_service_leaves_others_working);
+    tcase_add_test(down, test_readiness_503_names_failed_service);
+    suite_add_tcase(s, down);
+
+    tcase_add_checked_fixture(degraded, setup_degraded, stack_stop);
+    tcase_set_timeout(degraded, 30);
+    tcase_add_test(degraded, test_readiness_slow_and_down_checks_fail);
+    suite_add_tcase(s, degraded);
+
+    tcase_add_checked_fixture(up, setup_all_up, stack_stop);
+    tcase_set_timeout(up, 30);
+    tcase_add_test(up, test_unrouted_paths_not_forwarded);
+    tcase_add_test(up, test_dot_segments_rejected);
+    tcase_add_test(up, test_upstream_response_too_large_502);
+    tcase_add_test(up, test_slow_upstream_504);
+    tcase_add_test(up, test_each_prefix_reaches_its_service);
+    tcase_add_test(up, test_request_forwarded_with_listed_headers_only);
+    tcase_add_test(up, test_methods_and_request_id_generated);
+    tcase_add_test(up, test_response_headers_copied_back);
+    tcase_add_test(up, test_keepalive_reuses_upstream_connections);
+    tcase_add_test(up, test_readiness_all_ok);
+    tcase_add_test(up, test_system_routes_and_metrics);
+    suite_add_tcase(s, up);
+    return tu_run(s);
+}

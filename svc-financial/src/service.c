@@ -1,0 +1,23 @@
+#include "service.h"
+
+#include "valor/err.h"
+#include "valor/migrations.h"
+
+/* No routes yet: the service answers /health, /ready and /metrics. */
+static int register_routes(struct svc *s)
+{
+    (void)s;
+    return VALOR_OK;
+}
+
+const struct svc_def financial_def = {
+    .name = "financial",
+    .schema = "financial",
+    .default_port = 5103,
+    .migrations = valor_migrations,
+    .nmigrations_ref = &valor_migrations_count,
+    .stmts = NULL,
+    .nstmts = 0,
+    .register_routes = register_routes,
+    .cleanup = NULL,
+};
