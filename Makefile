@@ -107,7 +107,7 @@ down:
 	@scripts/dev.sh down
 
 test: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory fmt-check lint build
 	@scripts/test.sh $(B)
 
 asan: deps
@@ -120,19 +120,18 @@ FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.c common/tests/*.[ch]
           $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]))
 
 lint: deps
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D_GNU_SOURCE -Icommon/include \
-		--suppress=missingIncludeSystem $(LINT_SRC)
-	clang-tidy --quiet $(LINT_SRC) -- -std=c17 -D_GNU_SOURCE -Icommon/include \
-		$(foreach c,$(COMPONENTS),-I$(c)/src) $(PKG_CFLAGS)
+	@scripts/lint.sh "$(PKG_CFLAGS)" $(LINT_SRC)
 
 fmt-check:
-	clang-format --dry-run -Werror $(FMT_SRC)
+	@clang-format --dry-run -Werror $(FMT_SRC) && echo "fmt-check: clean"
 
 fmt:
 	clang-format -i $(FMT_SRC)
 
 clean:
 	rm -rf build
+
+# Keep objects of test programs (make treats them as intermediate otherwise).
+.SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

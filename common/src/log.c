@@ -208,7 +208,7 @@ static char *render_text(json_t *obj)
         if (json_is_string(val)) {
             text_append_value(f, json_string_value(val), 1);
         } else {
-            char *d = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *d = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
             if (d != NULL)
                 fputs(d, f);
             free(d);
@@ -252,7 +252,8 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
     }
     if (json_is_object(fields))
         json_object_update_missing(obj, fields); /* never overrides the keys above */
-    line = log_state.json ? json_dumps(obj, JSON_COMPACT) : render_text(obj);
+    line =
+        log_state.json ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(6)) : render_text(obj);
     json_decref(obj);
     return line;
 }

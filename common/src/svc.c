@@ -61,8 +61,10 @@ static int open_data(struct svc *s)
         log_error(NULL, "startup", "DATABASE_URL is not set");
         return VALOR_E_INVALID;
     }
-    rc = db_migrate(cfg->database_url, def->schema, def->migrations,
-                    def->nmigrations_ref != NULL ? *def->nmigrations_ref : def->nmigrations,
+    size_t nmigrations = 0;
+    while (def->migrations != NULL && def->migrations[nmigrations].name != NULL)
+        nmigrations++;
+    rc = db_migrate(cfg->database_url, def->schema, def->migrations, nmigrations,
                     cfg->db_timeout_ms);
     if (rc != VALOR_OK) {
         log_error(NULL, "startup", "migrations of schema %s failed (%s)", def->schema,

@@ -14,7 +14,7 @@
 #include "valor/svc.h"
 
 static char outbox_sql[8192];
-static struct db_migration migs[2];
+static struct db_migration migs[3]; /* the last one stays {NULL, NULL} */
 static char schema[64];
 static int cleanup_calls;
 static char *stack_redis_url; /* REDIS_URL as the stack exported it */
@@ -68,13 +68,10 @@ static void cleanup(struct svc *s)
     free(s->priv);
 }
 
-static const size_t nmigs = 2;
 static struct svc_def def = {.name = "testsvc",
                              .schema = "testsvc",
                              .default_port = 5199,
                              .migrations = migs,
-                             .nmigrations = 0, /* nmigrations_ref wins */
-                             .nmigrations_ref = &nmigs,
                              .register_routes = register_routes,
                              .cleanup = cleanup};
 

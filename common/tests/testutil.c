@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,9 @@ pid_t tu_spawn(char *const argv[], const char *logfile)
     if (in >= 0)
         dup2(in, 0);
     setpgid(0, 0);
+    /* A failed check test ends with _exit() and skips its teardown: the
+     * server must not outlive the test process that started it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execvp(argv[0], argv);
     _exit(127);
 }

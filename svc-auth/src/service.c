@@ -15,7 +15,6 @@ const struct svc_def auth_def = {
     .schema = "auth",
     .default_port = 5101,
     .migrations = valor_migrations,
-    .nmigrations_ref = &valor_migrations_count,
     .stmts = NULL,
     .nstmts = 0,
     .register_routes = register_routes,

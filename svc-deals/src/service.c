@@ -15,7 +15,6 @@ const struct svc_def deals_def = {
     .schema = "deals",
     .default_port = 5104,
     .migrations = valor_migrations,
-    .nmigrations_ref = &valor_migrations_count,
     .stmts = NULL,
     .nstmts = 0,
     .register_routes = register_routes,

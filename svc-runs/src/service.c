@@ -15,7 +15,6 @@ const struct svc_def runs_def = {
     .schema = "runs",
     .default_port = 5102,
     .migrations = valor_migrations,
-    .nmigrations_ref = &valor_migrations_count,
     .stmts = NULL,
     .nstmts = 0,
     .register_routes = register_routes,

@@ -26,7 +26,7 @@ struct db_pool_opts {
     const char *schema;          /* copied; also the search_path */
     const struct db_stmt *stmts; /* borrowed for the pool's lifetime (static tables) */
     size_t nstmts;
-    int connect_timeout_ms;      /* 0 → 2000 */
+    int connect_timeout_ms; /* 0 → 2000 */
 };
 
 struct db_pool;

@@ -10,21 +10,21 @@
 
 enum valor_err {
     VALOR_OK = 0,
-    VALOR_E_INVALID = -1,      /* 400: bad input */
-    VALOR_E_UNAUTHORIZED = -2, /* 401: missing/bad credentials or token */
-    VALOR_E_EXPIRED = -3,      /* 401: token expired */
-    VALOR_E_FORBIDDEN = -4,    /* 403 */
-    VALOR_E_NOT_FOUND = -5,    /* 404 */
-    VALOR_E_METHOD = -6,       /* 405 */
-    VALOR_E_CONFLICT = -7,     /* 409 */
-    VALOR_E_PRECONDITION = -8, /* 412 */
-    VALOR_E_TOO_LARGE = -9,    /* 413 */
-    VALOR_E_MEDIA_TYPE = -10,  /* 415 */
+    VALOR_E_INVALID = -1,       /* 400: bad input */
+    VALOR_E_UNAUTHORIZED = -2,  /* 401: missing/bad credentials or token */
+    VALOR_E_EXPIRED = -3,       /* 401: token expired */
+    VALOR_E_FORBIDDEN = -4,     /* 403 */
+    VALOR_E_NOT_FOUND = -5,     /* 404 */
+    VALOR_E_METHOD = -6,        /* 405 */
+    VALOR_E_CONFLICT = -7,      /* 409 */
+    VALOR_E_PRECONDITION = -8,  /* 412 */
+    VALOR_E_TOO_LARGE = -9,     /* 413 */
+    VALOR_E_MEDIA_TYPE = -10,   /* 415 */
     VALOR_E_RATE_LIMITED = -11, /* 429 */
-    VALOR_E_INTERNAL = -12,    /* 500 */
-    VALOR_E_NOMEM = -13,       /* 500 */
-    VALOR_E_UNAVAILABLE = -14, /* 503: a dependency (DB, Redis, NATS, upstream) is down */
-    VALOR_E_TIMEOUT = -15,     /* 504 */
+    VALOR_E_INTERNAL = -12,     /* 500 */
+    VALOR_E_NOMEM = -13,        /* 500 */
+    VALOR_E_UNAVAILABLE = -14,  /* 503: a dependency (DB, Redis, NATS, upstream) is down */
+    VALOR_E_TIMEOUT = -15,      /* 504 */
 };
 
 /* HTTP status for an error code (VALOR_OK → 200, unknown → 500). */

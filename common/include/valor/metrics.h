@@ -29,8 +29,7 @@ int metrics_family_new(struct metrics_registry *reg, enum metrics_type type, con
 int metrics_counter_add(struct metrics_family *f, const char *const *label_values, double v);
 int metrics_gauge_set(struct metrics_family *f, const char *const *label_values, double v);
 int metrics_gauge_add(struct metrics_family *f, const char *const *label_values, double v);
-int metrics_histogram_observe(struct metrics_family *f, const char *const *label_values,
-                              double v);
+int metrics_histogram_observe(struct metrics_family *f, const char *const *label_values, double v);
 
 /* Adds process_resident_memory_bytes, process_cpu_seconds_total,
  * process_open_fds and process_start_time_seconds (read from /proc at render). */

@@ -8,7 +8,7 @@
 
 #include "valor/db.h"
 
+/* Ends with an entry whose name is NULL. */
 extern const struct db_migration valor_migrations[];
-extern const size_t valor_migrations_count;
 
 #endif

@@ -29,12 +29,9 @@ struct svc_def {
     const char *name;   /* "auth", "runs", "financial", "deals" */
     const char *schema; /* PostgreSQL schema it owns */
     int default_port;
-    const struct db_migration *migrations; /* the service's own, in name order */
-    size_t nmigrations;
-    /* When non-NULL, the count is *nmigrations_ref instead of nmigrations:
-     * the generated valor_migrations_count (valor/migrations.h) is not a
-     * constant expression, so a static const svc_def points at it. */
-    const size_t *nmigrations_ref;
+    /* Common and own migrations in name order, ended by an entry whose name
+     * is NULL (valor_migrations from valor/migrations.h). */
+    const struct db_migration *migrations;
     const struct db_stmt *stmts; /* prepared on every connection */
     size_t nstmts;
     /* Registers the service's routes (http_route) on s->http; may set s->priv. */
@@ -46,14 +43,14 @@ struct svc_def {
 struct svc {
     const struct svc_def *def;
     struct valor_cfg cfg;
-    struct vjwt_params jwt;   /* points into cfg */
+    struct vjwt_params jwt; /* points into cfg */
     struct metrics_registry *metrics;
     struct db_pool *db;
     struct kv_pool *kv;
     struct bus *bus;
     struct bus_publisher *publisher;
     struct http_server *http;
-    void *priv;               /* the service's own state */
+    void *priv; /* the service's own state */
 };
 
 /* Loads configuration, applies the common and the service's migrations,
