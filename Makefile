@@ -4,6 +4,7 @@
 #   make up / down  private dev stack + all services + gateway on :5002
 #   make test       install deps, build, run unit, integration and e2e tests
 #   make asan       the same tests under AddressSanitizer + UBSan
+#   make bench      release build, benchmarks side by side, table in bench/results.md
 #   make lint / fmt-check / fmt / clean
 #
 # MODE selects the flavour: debug (default), release, asan. Output goes to
@@ -41,12 +42,11 @@ TESTUTIL_OBJ := $(B)/common/tests/testutil.o
 
 BINS := $(COMPONENTS:%=$(B)/bin/%)
 TESTS :=
+BENCHES :=
 
 .PHONY: all build deps up down test asan bench lint fmt fmt-check clean tests
 
 all: build
-
-build: $(BINS) tests
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +82,12 @@ $(B)/tests/$(1)-%: $(B)/$(1)/tests/%.o $(B)/lib$(1).a $(TESTUTIL_OBJ) $(COMMON_L
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CHECK_LIBS)
 $(B)/$(1)/tests/%.o: CFLAGS += -I$(1)/src -Icommon/tests $$(CHECK_CFLAGS)
 TESTS += $$($(1)_TESTS)
+$(1)_BENCHES := $$(patsubst $(1)/bench/%.c,$(B)/bench/$(1)-%,$$(wildcard $(1)/bench/bench_*.c))
+$(B)/bench/$(1)-%: $(B)/$(1)/bench/%.o $(B)/lib$(1).a $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+$(B)/$(1)/bench/%.o: CFLAGS += -I$(1)/src
+BENCHES += $$($(1)_BENCHES)
 endef
 
 $(eval $(call component,gateway,no))
@@ -95,6 +101,9 @@ $(B)/tests/common-%: $(B)/common/tests/%.o $(TESTUTIL_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 tests: $(TESTS)
+
+# After the component templates: they fill TESTS and BENCHES.
+build: $(BINS) tests $(BENCHES)
 
 deps:
 	@scripts/install-deps.sh
@@ -115,9 +124,14 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		scripts/test.sh build/asan
 
-LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c))
-FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.c common/tests/*.[ch] \
-          $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]))
+LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c) \
+           $(COMPONENTS:%=%/bench/*.c))
+FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.[ch] common/tests/*.[ch] \
+          $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]) $(COMPONENTS:%=%/bench/*.[ch]))
+
+bench: deps
+	@$(MAKE) --no-print-directory MODE=release build
+	@scripts/bench.sh build/release
 
 lint: deps
 	@scripts/lint.sh "$(PKG_CFLAGS)" $(LINT_SRC)

@@ -49,6 +49,12 @@ EOT
     # shellcheck disable=SC1091
     source "$dir/services.env"
     mkdir -p "$dir/logs"
+    # The shipped company data set (idempotent: the importer upserts).
+    seed=("$ROOT"/svc-financial/data/seed/*)
+    if [ -e "${seed[0]}" ]; then
+        "$bindir/svc-financial" import "${seed[@]}" >>"$dir/logs/seed.log" 2>&1 ||
+            { tail -n 20 "$dir/logs/seed.log" >&2; die "loading the seed data set failed"; }
+    fi
     for name in "${COMPONENTS[@]}"; do
         port=${P[$name]}
         [ -x "$bindir/$name" ] || die "$bindir/$name is not built"

@@ -78,9 +78,10 @@ static void notice_to_log(void *arg, const char *message)
 
 static PGconn *pg_open(const char *url, const char *schema, int tmo_s, const char *app)
 {
-    char tmo[16], options[DB_SCHEMA_MAX + 64];
+    char tmo[16], options[DB_SCHEMA_MAX + 96];
     snprintf(tmo, sizeof(tmo), "%d", tmo_s);
-    snprintf(options, sizeof(options), "-c search_path=%s -c client_min_messages=warning", schema);
+    snprintf(options, sizeof(options),
+             "-c search_path=%s -c client_min_messages=warning -c TimeZone=UTC", schema);
     /* dbname first: keywords after it override what the URL says. */
     const char *const keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
     const char *const vals[] = {url, tmo, options, app, NULL};

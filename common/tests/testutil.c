@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include "valor/crypto.h"
+#include "valor/jwt.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -342,4 +345,26 @@ void tu_svc_smoke(const struct svc_def *def, const char *table)
                   schema);
     tu_drop_schema(pg, schema);
     PQfinish(pg);
+}
+
+char *tu_token(const char *tenant, const char *sub, const char *role, long ttl_s)
+{
+    struct vjwt_params p = {.secret = tu_env("JWT_SECRET_KEY"),
+                            .issuer = "valor-ivx",
+                            .audience = "valor-ivx-api",
+                            .leeway_s = 0};
+    struct vjwt_claims c = {0};
+    char *token = NULL;
+    time_t now = time(NULL);
+
+    snprintf(c.sub, sizeof(c.sub), "%s", sub);
+    snprintf(c.tid, sizeof(c.tid), "%s", tenant);
+    snprintf(c.role, sizeof(c.role), "%s", role);
+    snprintf(c.plan, sizeof(c.plan), "standard");
+    snprintf(c.typ, sizeof(c.typ), "access");
+    ck_assert_int_eq(crypto_uuid4(c.jti), 0);
+    c.iat = c.nbf = (long long)now - (ttl_s < 0 ? 3600 : 0);
+    c.exp = (long long)now + ttl_s;
+    ck_assert_int_eq(vjwt_sign(&p, &c, &token), 0);
+    return token;
 }

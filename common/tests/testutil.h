@@ -43,6 +43,12 @@ void tu_http_resp_free(struct tu_http_resp *r);
  * returns 0 when present, -1 otherwise. */
 int tu_http_header(const struct tu_http_resp *r, const char *name, char *buf, size_t len);
 
+/* An access token signed with $JWT_SECRET_KEY (issuer valor-ivx, audience
+ * valor-ivx-api, plan "standard", a fresh jti) for user `sub` of `tenant` with
+ * `role`, expiring ttl_s seconds from now (negative: already expired).
+ * Caller frees with free(). */
+char *tu_token(const char *tenant, const char *sub, const char *role, long ttl_s);
+
 struct svc_def;
 /* The integration test every service shares: starts `def` in-process with
  * svc_start (PORT=0, a private schema "<schema>_t<pid>", env from the test

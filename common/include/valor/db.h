@@ -9,6 +9,7 @@
 #define VALOR_DB_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 struct db_stmt {
@@ -66,6 +67,14 @@ int db_ping(struct db_pool *pool, int *latency_ms);
 
 /* Number of connections open and in use (for db_pool_connections{state}). */
 void db_pool_stats(struct db_pool *pool, int *open, int *in_use);
+
+/* Row `row` of a result as a JSON object keyed by column name: int2/int4/int8
+ * → integer, float4/float8/numeric → real, bool → true/false, json/jsonb → the
+ * parsed value, timestamptz → RFC 3339 UTC with milliseconds and Z
+ * ("2026-11-28T10:00:00.123Z"; connections run with TimeZone=UTC), SQL NULL →
+ * null, anything else (text, uuid, …) → string. Caller owns the result
+ * (json_decref); NULL only when out of memory. */
+json_t *db_row_json(const PGresult *res, int row);
 
 /* Creates the schema if needed and applies, in name order, every migration
  * not yet recorded in <schema>.schema_migrations — all inside one transaction
