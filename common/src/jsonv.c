@@ -15,6 +15,7 @@ int jsonv_fail(struct jsonv_err *e, const char *field, const char *fmt, ...)
     va_list ap;
     snprintf(e->field, sizeof(e->field), "%s", field);
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang-tidy 14 */
     vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
     va_end(ap);
     return VALOR_E_INVALID;
