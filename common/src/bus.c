@@ -1,6 +1,7 @@
 /* bus: NATS connection (retried in the background, reconnecting forever),
  * the VALOR_EVENTS stream and acknowledged JetStream publishes. The outbox
  * and its publisher thread are in bus_outbox.c. */
+#include "valor/clock.h"
 #include "valor/bus.h"
 
 #include <errno.h>
@@ -31,26 +32,6 @@ struct bus {
     int stream_ok;   /* stream known to exist on the current connection */
     int closed_seen; /* the closed callback ran: no callback will touch b again */
 };
-
-static void set_deadline(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
 
 /* --- connection callbacks (run on the library's callback thread) --- */
 
@@ -151,7 +132,7 @@ static void *ensurer_main(void *arg)
                 continue;
         }
         /* Woken by the connected callback; re-checks every second anyway. */
-        set_deadline(&dl, 1000);
+        clock_deadline(&dl, 1000);
         pthread_cond_timedwait(&b->cond, &b->mu, &dl);
     }
     pthread_mutex_unlock(&b->mu);
@@ -191,7 +172,7 @@ int bus_open(const struct bus_opts *opts, struct bus **out)
     if (b == NULL)
         return rc;
     pthread_mutex_init(&b->mu, NULL);
-    cond_init_monotonic(&b->cond);
+    clock_cond_init(&b->cond);
 
     s = natsOptions_Create(&b->opts);
     if (s == NATS_OK)
@@ -275,7 +256,7 @@ void bus_close(struct bus *b)
     natsConnection_Close(b->nc);
     /* Callbacks run on the library's thread in order; once the closed
      * callback has run, none will touch b again. */
-    set_deadline(&dl, 5000);
+    clock_deadline(&dl, 5000);
     pthread_mutex_lock(&b->mu);
     while (!b->closed_seen)
         if (pthread_cond_timedwait(&b->cond, &b->mu, &dl) == ETIMEDOUT)

@@ -3,6 +3,7 @@
  * unsent rows with bus_publish (event id = message id) and marks them sent
  * only on the JetStream ack, backing off while NATS is down. Several
  * publishers (replicas) may share a table: FOR UPDATE SKIP LOCKED. */
+#include "valor/clock.h"
 #include "valor/bus.h"
 
 #include <errno.h>
@@ -17,26 +18,6 @@
 #include "valor/err.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
-
-static void set_deadline(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
 
 /* --- outbox --- */
 
@@ -65,16 +46,6 @@ static int tenant_valid(const char *t)
 }
 
 /* RFC 3339 UTC with milliseconds: 2024-05-01T12:34:56.789Z */
-static void rfc3339_now(char out[32])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-}
-
 int bus_outbox_add(struct db_conn *conn, const struct bus_event *ev, char *out_id)
 {
     char id[CRYPTO_UUID_LEN], when[32], subject[160];
@@ -87,7 +58,7 @@ int bus_outbox_add(struct db_conn *conn, const struct bus_event *ev, char *out_i
         goto out;
     if ((rc = crypto_uuid4(id)) != VALOR_OK)
         goto out;
-    rfc3339_now(when);
+    clock_rfc3339(when, sizeof(when));
     snprintf(subject, sizeof(subject), "%s.%s.%s", BUS_SUBJECT_PREFIX, ev->tenant, ev->type);
     rc = VALOR_E_NOMEM;
     data = ev->data ? json_incref(ev->data) : json_object();
@@ -247,13 +218,6 @@ out:
     return rc;
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void *publisher_main(void *arg)
 {
     struct bus_publisher *p = arg;
@@ -272,7 +236,7 @@ static void *publisher_main(void *arg)
             backoff = 0;
             if (full)
                 continue;
-            set_deadline(&dl, PUB_IDLE_MS);
+            clock_deadline(&dl, PUB_IDLE_MS);
             while (!p->stop && !p->kicked)
                 if (pthread_cond_timedwait(&p->cond, &p->mu, &dl) == ETIMEDOUT)
                     break;
@@ -281,7 +245,7 @@ static void *publisher_main(void *arg)
             backoff = backoff ? backoff * 2 : PUB_BACKOFF_MIN_MS;
             if (backoff > PUB_BACKOFF_MAX_MS)
                 backoff = PUB_BACKOFF_MAX_MS;
-            set_deadline(&dl, backoff);
+            clock_deadline(&dl, backoff);
             while (!p->stop)
                 if (pthread_cond_timedwait(&p->cond, &p->mu, &dl) == ETIMEDOUT)
                     break;
@@ -290,8 +254,8 @@ static void *publisher_main(void *arg)
     pthread_mutex_unlock(&p->mu);
 
     /* Stopping: publish what can be published within PUB_DRAIN_MS. */
-    double end = mono_ms() + PUB_DRAIN_MS;
-    while (mono_ms() < end && publish_batch(p, &sent, &full) == VALOR_OK && full)
+    double end = clock_mono_ms() + PUB_DRAIN_MS;
+    while (clock_mono_ms() < end && publish_batch(p, &sent, &full) == VALOR_OK && full)
         ;
     return NULL;
 }
@@ -323,7 +287,7 @@ int bus_publisher_start(struct bus *b, struct db_pool *pool, struct metrics_regi
             goto fail;
     }
     pthread_mutex_init(&p->mu, NULL);
-    cond_init_monotonic(&p->cond);
+    clock_cond_init(&p->cond);
     if (pthread_create(&p->thread, NULL, publisher_main, p) != 0) {
         pthread_cond_destroy(&p->cond);
         pthread_mutex_destroy(&p->mu);

@@ -1,6 +1,7 @@
 /* db: libpq pool — one connection per thread (pthread key), prepared
  * statements re-prepared after every (re)connect, ROLLBACK before reuse,
  * SQLSTATE → enum valor_err, and migrations under an advisory lock. */
+#include "valor/clock.h"
 #include "valor/db.h"
 
 #include <inttypes.h>
@@ -58,13 +59,6 @@ static int timeout_s(int ms)
         ms = 2000;
     int s = (ms + 999) / 1000;
     return s < 1 ? 1 : s;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 /* Connects with search_path = schema. Returns the handle even when it is
@@ -407,7 +401,7 @@ int db_ping(struct db_pool *pool, int *latency_ms)
 {
     struct db_conn *c = pthread_getspecific(pool->key);
     int was_in_use = c != NULL && atomic_load(&c->in_use);
-    double t0 = now_ms();
+    double t0 = clock_mono_ms();
     int rc = db_acquire(pool, &c);
 
     if (rc == VALOR_OK) {
@@ -416,7 +410,7 @@ int db_ping(struct db_pool *pool, int *latency_ms)
             db_release(c);
     }
     if (latency_ms)
-        *latency_ms = (int)(now_ms() - t0 + 0.5);
+        *latency_ms = (int)(clock_mono_ms() - t0 + 0.5);
     return rc;
 }
 

@@ -8,6 +8,7 @@
  *  - writes to a closed socket raise SIGPIPE: the process ignores it
  *    (app_signals_init()).
  */
+#include "valor/clock.h"
 #include "valor/kv.h"
 
 #include <errno.h>
@@ -290,22 +291,15 @@ int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size
     return VALOR_OK;
 }
 
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 int kv_ping(struct kv_client *c, int *latency_ms)
 {
     const char *argv[] = {"PING"};
     redisReply *r = NULL;
-    long long t0 = now_us();
+    double t0 = clock_mono_ms();
     int rc = kv_command_argv(c, 1, argv, NULL, &r);
 
     if (latency_ms != NULL)
-        *latency_ms = (int)((now_us() - t0 + 500) / 1000);
+        *latency_ms = (int)(clock_mono_ms() - t0 + 0.5);
     if (rc != VALOR_OK)
         return rc;
     if (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "PONG") != 0)

@@ -5,6 +5,7 @@
  * write(2). A thread-local flag tells our lines from library ones (ulfius,
  * yder itself), which are wrapped as event "library".
  */
+#include "valor/clock.h"
 #include "valor/log.h"
 
 #include "valor/cfg.h"
@@ -57,16 +58,6 @@ static int from_yder_level(unsigned long ylevel)
 }
 
 /* RFC 3339 UTC with milliseconds: 2024-01-02T03:04:05.678Z */
-static void format_ts(char *buf, size_t len)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-}
-
 /* Writes the whole line plus '\n' with one write(2) so concurrent lines never
  * interleave (a short write on a pipe/tty is completed, which can only happen
  * for lines larger than PIPE_BUF). */
@@ -230,7 +221,7 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
     json_t *obj = json_object();
     if (obj == NULL)
         return NULL;
-    format_ts(ts, sizeof(ts));
+    clock_rfc3339(ts, sizeof(ts));
     set_str(obj, "ts", ts);
     set_str(obj, "level", level_names[clamp_level(level)]);
     set_str(obj, "service", service);
