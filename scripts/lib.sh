@@ -5,11 +5,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# A TCP port nobody listens on, picked at random in 20000-59999.
+# A TCP port nobody listens on, picked at random in 20000-32767: below the
+# kernel's range for outgoing connections (32768-60999), so no client socket
+# can take it between this check and the server's bind.
 free_port() {
     local p i
     for i in $(seq 1 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((20000 + RANDOM % 12768))
         if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q . &&
             ! grep -qx "$p" "${VALOR_PORTS_TAKEN:-/dev/null}" 2>/dev/null; then
             [ -n "${VALOR_PORTS_TAKEN:-}" ] && echo "$p" >>"$VALOR_PORTS_TAKEN"
