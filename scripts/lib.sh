@@ -22,12 +22,18 @@ free_port() {
     die "no free TCP port found"
 }
 
-# wait_for NAME TIMEOUT_S CMD... — retries CMD until it succeeds.
+# wait_for NAME TIMEOUT_S CMD... — retries CMD until it succeeds; gives up at
+# once when CMD exits with 99 (what it waits for can no longer happen).
 wait_for() {
-    local name=$1 timeout=$2 start
+    local name=$1 timeout=$2 start rc
     shift 2
     start=$(date +%s)
     until "$@" >/dev/null 2>&1; do
+        rc=$?
+        if [ "$rc" -eq 99 ]; then
+            say "$name exited"
+            return 1
+        fi
         if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
             say "$name did not become ready within ${timeout}s"
             return 1

@@ -63,16 +63,22 @@ EOT
         echo $! >"$dir/$name.pid"
     done
     for name in "${COMPONENTS[@]}"; do
-        if [ "$name" = gateway ]; then
-            wait_for "$name" 60 curl -fsS "http://127.0.0.1:${P[$name]}/api/health" || failed "$name"
-        else
-            wait_for "$name" 60 curl -fsS "http://127.0.0.1:${P[$name]}/health" || failed "$name"
-        fi
+        local path=/health
+        [ "$name" = gateway ] && path=/api/health
+        wait_for "$name" 60 alive_and_healthy "$name" "http://127.0.0.1:${P[$name]}$path" ||
+            failed "$name"
     done
     wait_for "gateway readiness" 60 curl -fsS "$BASE_URL/api/readiness" || {
         curl -sS "$BASE_URL/api/readiness" >&2 || true
         failed gateway
     }
+}
+
+# Healthy only if the process we started still runs: another process that
+# happens to answer on the port must not pass for it.
+alive_and_healthy() {
+    kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null || return 99
+    curl -fsS "$2"
 }
 
 failed() {
