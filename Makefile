@@ -2,7 +2,7 @@
 #
 #   make            build every binary and test (debug)
 #   make up / down  private dev stack + all services + gateway on :5002
-#   make test       install deps, build, run unit, integration and e2e tests
+#   make test       install deps, build, run unit, integration, e2e, k8s and compose tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      release build, benchmarks side by side, table in bench/results.md
 #   make lint / fmt-check / fmt / clean
@@ -44,7 +44,7 @@ BINS := $(COMPONENTS:%=$(B)/bin/%)
 TESTS :=
 BENCHES :=
 
-.PHONY: all build deps up down test asan bench lint fmt fmt-check clean tests
+.PHONY: all build deps up down test asan bench lint fmt fmt-check clean tests compose-test k8s-check
 
 all: build
 
@@ -122,7 +122,15 @@ test: deps
 asan: deps
 	@$(MAKE) --no-print-directory MODE=asan build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		scripts/test.sh build/asan
+		SKIP_COMPOSE_TEST=1 scripts/test.sh build/asan
+
+# Also part of make test (scripts/test.sh); here to run alone.
+compose-test:
+	@scripts/compose-test.sh
+
+k8s-check:
+	@scripts/k8s-check.sh
+	@tests/k8s/run.sh
 
 LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c) \
            $(COMPONENTS:%=%/bench/*.c))

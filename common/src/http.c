@@ -75,6 +75,8 @@ struct http_server {
     struct route *routes;
     struct route fallback;
     struct owned *owned;
+    http_pre_hook pre_hook; /* may be NULL */
+    void *pre_hook_ud;
     int port;
     int running;
     MHD_socket listen_fd; /* after quiesce, closed once the daemon stopped */
@@ -237,10 +239,14 @@ static int trampoline(const struct _u_request *req, struct _u_response *resp, vo
     if (atomic_load(&s->draining))
         set_header(resp, "Connection", "close");
 
-    if (!r->is_fallback && body_too_large(s, req))
+    /* a hook that replied (e.g. a CORS preflight) ends the request */
+    if (s->pre_hook != NULL && s->pre_hook(&ctx, s->pre_hook_ud) != 0) {
+        /* nothing more to do */
+    } else if (!r->is_fallback && body_too_large(s, req)) {
         http_reply_error(&ctx, VALOR_E_TOO_LARGE, "Request body too large");
-    else
+    } else {
         r->handler(&ctx);
+    }
 
     observe(s, &ctx, (double)(now_ns() - t0) / 1e9);
     atomic_fetch_sub(&s->inflight, 1);
@@ -474,6 +480,15 @@ int http_route(struct http_server *s, const char *method, const char *path, http
     for (tail = &s->routes; *tail != NULL; tail = &(*tail)->next)
         ;
     *tail = r;
+    return VALOR_OK;
+}
+
+int http_server_set_pre_hook(struct http_server *s, http_pre_hook hook, void *ud)
+{
+    if (s == NULL || s->running)
+        return VALOR_E_INVALID;
+    s->pre_hook = hook;
+    s->pre_hook_ud = ud;
     return VALOR_OK;
 }
 

@@ -26,9 +26,10 @@ static void set_body(struct _u_response *resp, unsigned status, char *body, size
     u_map_put(resp->map_header, "Content-Type", content_type);
 }
 
+/* Reals with 15 significant digits: 0.1 reads "0.1", not 0.10000000000000001. */
 int http_reply_json(struct http_ctx *ctx, unsigned status, json_t *body)
 {
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (text == NULL) {
         status = 500;

@@ -1,5 +1,6 @@
 #include "forward.h"
 
+#include "balancer.h"
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,18 +36,11 @@ static const char *const fwd_response_headers[] = {
 /* A response buffer that grew beyond this is released after the request. */
 #define GW_KEEP_BUF_BYTES ((size_t)256 << 10)
 
-struct gw_upstream {
-    struct gw_forward *fwd;
-    enum gw_service svc;
-    const char *name;     /* static */
-    const char *base_url; /* borrowed from the configuration */
-};
-
 /* One per worker thread: the keep-alive handles and the response buffers. */
 struct gw_thread {
     struct gw_forward *fwd;
-    CURL *easy[GW_SVC_COUNT];
-    char *buf; /* response body */
+    CURL *easy[GW_SVC_COUNT][GW_MAX_REPLICAS]; /* one per replica slot */
+    char *buf;                                 /* response body */
     size_t len, cap;
     int overflow;
     char *resp_hdr[N_RESP_HEADERS]; /* captured response header values, owned */
@@ -54,7 +48,7 @@ struct gw_thread {
 };
 
 struct gw_forward {
-    struct gw_upstream up[GW_SVC_COUNT];
+    struct gw_balancer *balancer;
     long connect_timeout_ms;
     long timeout_ms;
     struct metrics_family *duration; /* may be NULL */
@@ -74,8 +68,9 @@ static void clear_resp_headers(struct gw_thread *t)
 static void thread_release(struct gw_thread *t)
 {
     for (int i = 0; i < GW_SVC_COUNT; i++)
-        if (t->easy[i] != NULL)
-            curl_easy_cleanup(t->easy[i]);
+        for (int k = 0; k < GW_MAX_REPLICAS; k++)
+            if (t->easy[i][k] != NULL)
+                curl_easy_cleanup(t->easy[i][k]);
     clear_resp_headers(t);
     free(t->buf);
     free(t);
@@ -137,11 +132,10 @@ int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
     pthread_mutex_init(&f->lock, NULL);
     f->connect_timeout_ms = cfg->upstream_connect_timeout_ms;
     f->timeout_ms = cfg->upstream_timeout_ms;
-    for (int i = 0; i < GW_SVC_COUNT; i++) {
-        f->up[i] = (struct gw_upstream){.fwd = f,
-                                        .svc = (enum gw_service)i,
-                                        .name = gw_service_name((enum gw_service)i),
-                                        .base_url = cfg->upstream_url[i]};
+    rc = gw_balancer_new(cfg, reg, &f->balancer);
+    if (rc != VALOR_OK) {
+        gw_forward_free(f);
+        return rc;
     }
     if (reg != NULL) {
         rc = metrics_family_new(reg, METRICS_HISTOGRAM, "upstream_request_duration_seconds",
@@ -169,12 +163,8 @@ void gw_forward_free(struct gw_forward *f)
         thread_release(t);
     }
     pthread_mutex_destroy(&f->lock);
+    gw_balancer_free(f->balancer);
     free(f);
-}
-
-void *gw_forward_upstream(struct gw_forward *f, enum gw_service svc)
-{
-    return (unsigned)svc < GW_SVC_COUNT ? &f->up[svc] : NULL;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -315,10 +305,10 @@ static int build_headers(struct http_ctx *ctx, struct curl_slist **out)
     return rc;
 }
 
-static void reply_upstream_error(struct http_ctx *ctx, const struct gw_upstream *up,
-                                 unsigned status, const char *message)
+static void reply_upstream_error(struct http_ctx *ctx, const char *service, unsigned status,
+                                 const char *message)
 {
-    json_t *body = json_pack("{s:s, s:s, s:s}", "error", message, "service", up->name, "request_id",
+    json_t *body = json_pack("{s:s, s:s, s:s}", "error", message, "service", service, "request_id",
                              ctx->request_id);
     http_reply_json(ctx, status, body);
 }
@@ -342,10 +332,10 @@ static double now_ms(void)
 }
 
 /* Sets every option of one forwarded request on a reset handle. */
-static void set_options(CURL *h, struct gw_thread *t, const struct gw_upstream *up,
-                        const struct _u_request *req, const char *url, struct curl_slist *headers)
+static void set_options(CURL *h, struct gw_thread *t, const struct gw_forward *f,
+                        const struct _u_request *req, const char *url, struct curl_slist *headers,
+                        struct curl_slist *connect_to)
 {
-    const struct gw_forward *f = up->fwd;
     const char *method = req->http_verb;
 
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -355,7 +345,9 @@ static void set_options(CURL *h, struct gw_thread *t, const struct gw_upstream *
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, f->timeout_ms);
     curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, GW_MAX_CONN_AGE_S);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -370,13 +362,20 @@ static void set_options(CURL *h, struct gw_thread *t, const struct gw_upstream *
     }
 }
 
-/* Maps a failed transfer to the client's answer. */
-static void reply_failure(struct http_ctx *ctx, const struct gw_upstream *up, CURL *h, CURLcode cr,
-                          int overflow, unsigned *status)
+/* 1 when the transfer failed before a connection was made (nothing sent). */
+static int connect_failed(CURL *h, CURLcode cr)
 {
     long sent = 0;
-
+    if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST)
+        return 1;
     curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+    return cr == CURLE_OPERATION_TIMEDOUT && sent == 0;
+}
+
+/* Maps a failed transfer to the client's answer. */
+static void reply_failure(struct http_ctx *ctx, const char *service, CURL *h, CURLcode cr,
+                          int overflow, unsigned *status)
+{
     switch (cr) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -387,7 +386,7 @@ static void reply_failure(struct http_ctx *ctx, const struct gw_upstream *up, CU
         break;
     case CURLE_OPERATION_TIMEDOUT:
         /* Nothing sent: the connect timed out, the service is unreachable. */
-        *status = sent > 0 ? 504 : 503;
+        *status = connect_failed(h, cr) ? 503 : 504;
         break;
     case CURLE_URL_MALFORMAT:
         *status = 400;
@@ -396,67 +395,119 @@ static void reply_failure(struct http_ctx *ctx, const struct gw_upstream *up, CU
         *status = 502;
         break;
     }
-    log_warn(&ctx->log, "upstream_error", "%s: %s", up->name,
+    log_warn(&ctx->log, "upstream_error", "%s: %s", service,
              overflow ? "response body too large" : curl_easy_strerror(cr));
     if (*status == 503)
-        reply_upstream_error(ctx, up, 503, "Service unavailable");
+        reply_upstream_error(ctx, service, 503, "Service unavailable");
     else if (*status == 504)
-        reply_upstream_error(ctx, up, 504, "Upstream timeout");
+        reply_upstream_error(ctx, service, 504, "Upstream timeout");
     else if (*status == 400)
         http_reply_error(ctx, VALOR_E_INVALID, "Invalid request path");
     else
-        reply_upstream_error(ctx, up, 502,
+        reply_upstream_error(ctx, service, 502,
                              overflow ? "Upstream response too large" : "Bad gateway");
 }
 
-void gw_forward_handler(struct http_ctx *ctx)
+static int idempotent(const char *method)
 {
-    const struct gw_upstream *up = ctx->ud;
-    const struct _u_request *req = ctx->req;
-    struct gw_thread *t = thread_state(up->fwd);
-    struct curl_slist *headers = NULL;
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* One attempt on one replica. Returns the curl code; *h the handle used. */
+static CURLcode attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service svc,
+                        const struct gw_pick *pick, struct http_ctx *ctx,
+                        struct curl_slist *headers, CURL **hout)
+{
+    struct curl_slist *connect_to = NULL;
     char *url = NULL;
-    const char *raw = req->http_url;
-    unsigned status = 500;
-    double t0;
+    CURL *h = t->easy[svc][pick->slot];
     CURLcode cr;
-    CURL *h;
+
+    *hout = NULL;
+    if (h == NULL && (h = t->easy[svc][pick->slot] = curl_easy_init()) == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    if (asprintf(&url, "%s%s", pick->url, ctx->req->http_url) < 0)
+        return CURLE_OUT_OF_MEMORY;
+    if (pick->connect_to[0] != '\0' &&
+        (connect_to = curl_slist_append(NULL, pick->connect_to)) == NULL) {
+        free(url);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    curl_easy_reset(h); /* options only: the connection cache survives */
+    t->len = 0;
+    t->overflow = 0;
+    clear_resp_headers(t);
+    set_options(h, t, f, ctx->req, url, headers, connect_to);
+    cr = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, NULL);
+    curl_slist_free_all(connect_to);
+    free(url);
+    *hout = h;
+    return cr;
+}
+
+void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)
+{
+    const struct _u_request *req = ctx->req;
+    const char *name = gw_service_name(svc), *raw = req->http_url;
+    struct gw_thread *t = thread_state(f);
+    struct curl_slist *headers = NULL;
+    struct gw_pick pick;
+    unsigned status = 500;
+    int exclude = -1;
+    double t0;
+    CURLcode cr = CURLE_OK;
+    CURL *h = NULL;
 
     if (raw == NULL || raw[0] != '/' || has_dot_segment(raw, strcspn(raw, "?"))) {
         http_reply_error(ctx, VALOR_E_INVALID, "Invalid request path");
         return;
     }
-    ctx->upstream = up->name;
-    if (t == NULL || (t->easy[up->svc] == NULL && (t->easy[up->svc] = curl_easy_init()) == NULL) ||
-        build_headers(ctx, &headers) != VALOR_OK || asprintf(&url, "%s%s", up->base_url, raw) < 0) {
-        url = NULL;
+    ctx->upstream = name;
+    if (t == NULL || build_headers(ctx, &headers) != VALOR_OK) {
         http_reply_error(ctx, VALOR_E_NOMEM, NULL);
         goto out;
     }
-    h = t->easy[up->svc];
-    curl_easy_reset(h); /* options only: the connection cache survives */
-    t->len = 0;
-    t->overflow = 0;
-    clear_resp_headers(t);
-    set_options(h, t, up, req, url, headers);
-
     t0 = now_ms();
-    cr = curl_easy_perform(h);
+    for (int i = 0; i < 2; i++) {
+        if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK) {
+            if (i == 0) /* no replica at all */
+                cr = CURLE_COULDNT_CONNECT;
+            break; /* the retry found no other replica: keep the first answer */
+        }
+        cr = attempt(f, t, svc, &pick, ctx, headers, &h);
+        if (h == NULL)
+            break;
+        int refused = connect_failed(h, cr);
+        gw_balancer_done(f->balancer, svc, &pick, refused);
+        if (!refused || !idempotent(req->http_verb))
+            break;
+        /* the request never left: once more on another replica */
+        exclude = pick.slot;
+    }
     ctx->upstream_ms = now_ms() - t0;
 
+    if (h == NULL && cr == CURLE_OK) {
+        http_reply_error(ctx, VALOR_E_NOMEM, NULL);
+        goto out;
+    }
     if (cr == CURLE_OK) {
         long code = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         status = (unsigned)code;
         copy_response(ctx, t, status);
+    } else if (h == NULL) {
+        status = 503;
+        reply_upstream_error(ctx, name, 503, "Service unavailable");
     } else {
-        reply_failure(ctx, up, h, cr, t->overflow, &status);
+        reply_failure(ctx, name, h, cr, t->overflow, &status);
     }
-    if (up->fwd->duration != NULL) {
+    if (f->duration != NULL) {
         char st[16];
         snprintf(st, sizeof(st), "%u", status);
-        const char *lv[] = {up->name, st};
-        metrics_histogram_observe(up->fwd->duration, lv, ctx->upstream_ms / 1e3);
+        const char *lv[] = {name, st};
+        metrics_histogram_observe(f->duration, lv, ctx->upstream_ms / 1e3);
     }
     if (t->cap > GW_KEEP_BUF_BYTES) {
         free(t->buf);
@@ -467,5 +518,4 @@ void gw_forward_handler(struct http_ctx *ctx)
     clear_resp_headers(t);
 out:
     curl_slist_free_all(headers);
-    free(url);
 }

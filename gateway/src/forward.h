@@ -1,7 +1,7 @@
 /* forward: proxies a request to its upstream service (platform.md §1).
  *
- * Each worker thread keeps one libcurl easy handle per upstream in a pthread
- * key, so connections are kept alive and reused. The method, the raw path and
+ * Each worker thread keeps one libcurl easy handle per upstream replica in a
+ * pthread key, so connections are kept alive and reused. The method, the raw path and
  * query, the body and a fixed list of request headers are forwarded; the
  * status, body and a fixed list of response headers are copied back. A
  * connect failure answers 503, a timeout 504, each naming the service.
@@ -21,16 +21,16 @@ struct gw_forward;
 #define GW_MAX_UPSTREAM_BODY ((size_t)16 << 20)
 
 /* cfg is borrowed for the lifetime of the forwarder; reg may be NULL
- * (otherwise upstream_request_duration_seconds{service,status} is registered). */
+ * (otherwise upstream_request_duration_seconds{service,status} and
+ * upstream_up{service,address} are registered). Owns the balancer. */
 int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
                    struct gw_forward **out);
 /* Call after the HTTP server has stopped (no worker thread may forward any more). */
 void gw_forward_free(struct gw_forward *f);
 
-/* The route user data for `svc` (borrowed, lives as long as f). */
-void *gw_forward_upstream(struct gw_forward *f, enum gw_service svc);
-
-/* http_handler for forwarded routes; ctx->ud comes from gw_forward_upstream(). */
-void gw_forward_handler(struct http_ctx *ctx);
+/* Forwards the request to a replica of svc (balancer.h) and copies the
+ * answer back. A connect failure of an idempotent request (GET, HEAD, PUT,
+ * DELETE) is retried once on another replica. */
+void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx);
 
 #endif

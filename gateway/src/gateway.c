@@ -5,9 +5,12 @@
 
 #include "config.h"
 #include "forward.h"
+#include "openapi.h"
+#include "pipeline.h"
+#include "ratelimit.h"
 #include "readiness.h"
-#include "routes.h"
 #include "system.h"
+#include "ws.h"
 #include "valor/app.h"
 #include "valor/bus.h"
 #include "valor/err.h"
@@ -22,7 +25,10 @@ struct gw {
     struct metrics_registry *metrics;
     struct bus *bus;
     struct gw_forward *fwd;
+    struct gw_ratelimit *rl;
+    struct gw_pipeline *pipeline;
     struct gw_readiness *ready;
+    struct gw_ws *ws;
     struct http_server *http;
 };
 
@@ -31,15 +37,19 @@ int gw_port(const struct gw *g)
     return http_server_port(g->http);
 }
 
-/* The pipeline, one stage per file: system routes, readiness, the service
- * routes (forwarding), and /health, /ready, /metrics on the gateway's port. */
+/* System routes, readiness, the routed API (pipeline.h: CORS, JWT, rate
+ * limit, tenant, role, forwarding), and /health, /ready, /metrics. */
 static int register_routes(struct gw *g)
 {
     int rc = gw_system_register(g->http);
     if (rc == VALOR_OK)
         rc = gw_readiness_register(g->http, g->ready);
     if (rc == VALOR_OK)
-        rc = gw_routes_register(g->http, g->fwd);
+        rc = gw_openapi_register(g->http);
+    if (rc == VALOR_OK)
+        rc = gw_ws_register(g->http, g->ws);
+    if (rc == VALOR_OK)
+        rc = gw_pipeline_register(g->http, g->pipeline);
     if (rc == VALOR_OK)
         rc = http_add_service_routes(g->http, VALOR_VERSION, gw_readiness_check, g->ready,
                                      g->cfg.base.metrics_enabled);
@@ -75,7 +85,16 @@ static int open_resources(struct gw *g)
     rc = gw_forward_new(&g->cfg, g->metrics, &g->fwd);
     if (rc != VALOR_OK)
         return rc;
+    rc = gw_ratelimit_new(&g->cfg, g->metrics, &g->rl);
+    if (rc != VALOR_OK)
+        return rc;
+    rc = gw_pipeline_new(&g->cfg, g->rl, g->fwd, &g->pipeline);
+    if (rc != VALOR_OK)
+        return rc;
     rc = gw_readiness_new(&g->cfg, g->bus, &g->ready);
+    if (rc != VALOR_OK)
+        return rc;
+    rc = gw_ws_new(&g->cfg, g->bus, g->rl, g->metrics, &g->ws);
     if (rc != VALOR_OK)
         return rc;
     ho.metrics = g->metrics;
@@ -127,10 +146,15 @@ void gw_stop(struct gw *g)
     if (g == NULL)
         return;
     if (g->http != NULL) {
+        /* websockets first: an upgraded connection holds the drain open */
+        gw_ws_shutdown(g->ws, 2000);
         http_server_stop(g->http, g->cfg.base.shutdown_grace_s);
         http_server_free(g->http);
     }
+    gw_ws_free(g->ws);
     gw_readiness_free(g->ready);
+    gw_pipeline_free(g->pipeline);
+    gw_ratelimit_free(g->rl);
     gw_forward_free(g->fwd);
     bus_close(g->bus);
     metrics_registry_free(g->metrics);

@@ -146,7 +146,7 @@ static void check_services(const struct gw_config *cfg, struct check *res)
         return;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < GW_SVC_COUNT; i++) {
-        h[i] = service_handle(cfg->upstream_url[i], url[i], sizeof(url[i]), &res[i]);
+        h[i] = service_handle(cfg->upstream_url[i][0], url[i], sizeof(url[i]), &res[i]);
         if (h[i] != NULL)
             curl_multi_add_handle(m, h[i]);
     }

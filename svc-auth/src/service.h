@@ -1,9 +1,25 @@
-/* The svc-auth service definition: schema, port, migrations and routes for svc_main(). */
+/* The svc-auth service definition (schema, port, migrations, routes for
+ * svc_main()) and the state its handlers share. */
 #ifndef VALOR_AUTH_SERVICE_H
 #define VALOR_AUTH_SERVICE_H
 
+#include "valor/crypto.h"
 #include "valor/svc.h"
 
 extern const struct svc_def auth_def;
+
+struct audit_consumer;
+
+/* s->priv of svc-auth: configuration read once at start-up, then read-only. */
+struct auth_state {
+    struct svc *svc;    /* borrowed: the service that owns this state */
+    long access_ttl_s;  /* ACCESS_TOKEN_TTL (default 900) */
+    long refresh_ttl_s; /* REFRESH_TOKEN_TTL (default 30 days) */
+    int bcrypt_cost;    /* BCRYPT_COST (default 12; ≥ 10 in production) */
+    /* bcrypt hash of a random password at bcrypt_cost: login verifies against
+     * it for unknown users so that both failures take the same time */
+    char dummy_hash[CRYPTO_BCRYPT_HASH_LEN];
+    struct audit_consumer *consumer; /* owned */
+};
 
 #endif

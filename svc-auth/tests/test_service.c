@@ -4,7 +4,7 @@
 
 START_TEST(test_service_starts_and_migrates)
 {
-    tu_svc_smoke(&auth_def, "tenants");
+    tu_svc_smoke(&auth_def, "audit_events");
 }
 END_TEST
 

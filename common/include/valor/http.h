@@ -71,6 +71,15 @@ struct _u_instance *http_server_instance(struct http_server *s);
 int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
                void *ud);
 
+/* A hook run for every request — matched routes, 404/405 and methods no
+ * route serves (e.g. OPTIONS) — after the request id and the security
+ * headers are set and before the 413 check and the handler. It may add
+ * response headers (CORS); when it has replied itself it returns nonzero and
+ * the handler is skipped (the access log and metrics still run). Register
+ * before http_server_start(); ud is borrowed. */
+typedef int (*http_pre_hook)(struct http_ctx *ctx, void *ud);
+int http_server_set_pre_hook(struct http_server *s, http_pre_hook hook, void *ud);
+
 int http_server_start(struct http_server *s);
 /* The bound port (useful with port 0). */
 int http_server_port(const struct http_server *s);

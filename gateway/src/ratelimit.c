@@ -1,0 +1,226 @@
+#include "ratelimit.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rl_local.h"
+#include "rl_redis.h"
+#include "valor/err.h"
+#include "valor/http.h"
+#include "valor/kv.h"
+#include "valor/log.h"
+#include "valor/metrics.h"
+
+#define RL_MAX_TENANT_LABELS 100
+
+struct gw_ratelimit {
+    const struct gw_config *cfg;
+    struct gw_rl_redis *redis;
+    struct gw_rl_local *local;
+    atomic_int open;            /* 1: breaker open, the local table decides */
+    atomic_llong next_probe_ms; /* monotonic ms of the next allowed probe */
+    struct metrics_family *allowed, *blocked, *backend;
+    struct metrics_label_limiter *tenants;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void set_backend_metric(struct gw_ratelimit *rl, int local)
+{
+    if (rl->backend == NULL)
+        return;
+    const char *r[] = {"redis"}, *l[] = {"local"};
+    metrics_gauge_set(rl->backend, r, local ? 0 : 1);
+    metrics_gauge_set(rl->backend, l, local ? 1 : 0);
+}
+
+static void to_local(struct gw_ratelimit *rl, const char *why)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&rl->open, &expected, 1))
+        return;
+    atomic_store(&rl->next_probe_ms, mono_ms() + rl->cfg->redis_probe_interval_ms);
+    gw_rl_redis_reset(rl->redis); /* every old connection is suspect */
+    set_backend_metric(rl, 1);
+    log_warn(NULL, "rate_limiter_backend",
+             "Redis %s: rate limits now enforced locally by this instance", why);
+}
+
+static void to_redis(struct gw_ratelimit *rl)
+{
+    int expected = 1;
+    if (!atomic_compare_exchange_strong(&rl->open, &expected, 0))
+        return;
+    set_backend_metric(rl, 0);
+    log_info(NULL, "rate_limiter_backend", "Redis answers again: rate limits shared through Redis");
+}
+
+int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg,
+                     struct gw_ratelimit **out)
+{
+    static const char *const ln[] = {"limit_type", "tenant"};
+    static const char *const bn[] = {"backend"};
+    struct gw_ratelimit *rl = calloc(1, sizeof(*rl));
+    int rc;
+
+    *out = NULL;
+    if (rl == NULL)
+        return VALOR_E_NOMEM;
+    rl->cfg = cfg;
+    rc = gw_rl_redis_new(cfg->base.redis_url, cfg->base.redis_timeout_ms, &rl->redis);
+    if (rc == VALOR_OK)
+        rc = gw_rl_local_new((size_t)cfg->local_limiter_entries, &rl->local);
+    if (rc == VALOR_OK && reg != NULL) {
+        rl->tenants = metrics_label_limiter_new(RL_MAX_TENANT_LABELS);
+        rc = rl->tenants != NULL ? VALOR_OK : VALOR_E_NOMEM;
+        if (rc == VALOR_OK)
+            rc = metrics_family_new(reg, METRICS_COUNTER, "rate_limit_allowed_total",
+                                    "Requests the rate limiter let through.", 2, ln, NULL, 0,
+                                    &rl->allowed);
+        if (rc == VALOR_OK)
+            rc = metrics_family_new(reg, METRICS_COUNTER, "rate_limit_blocked_total",
+                                    "Requests the rate limiter refused (429).", 2, ln, NULL, 0,
+                                    &rl->blocked);
+        if (rc == VALOR_OK)
+            rc = metrics_family_new(reg, METRICS_GAUGE, "rate_limiter_backend",
+                                    "1 for the rate limiter's active backend (redis or local).", 1,
+                                    bn, NULL, 0, &rl->backend);
+    }
+    if (rc != VALOR_OK) {
+        gw_ratelimit_free(rl);
+        return rc;
+    }
+    set_backend_metric(rl, 0);
+    if (gw_rl_redis_load(rl->redis) != VALOR_OK)
+        to_local(rl, "unavailable at start-up");
+    *out = rl;
+    return VALOR_OK;
+}
+
+void gw_ratelimit_free(struct gw_ratelimit *rl)
+{
+    if (rl == NULL)
+        return;
+    gw_rl_redis_free(rl->redis);
+    gw_rl_local_free(rl->local);
+    metrics_label_limiter_free(rl->tenants);
+    free(rl);
+}
+
+int gw_ratelimit_local(const struct gw_ratelimit *rl)
+{
+    return atomic_load(&((struct gw_ratelimit *)rl)->open);
+}
+
+/* Redis, if the breaker lets us: VALOR_OK with the answer, else an error
+ * (the caller then asks the local table). */
+static int ask_redis(struct gw_ratelimit *rl, const char *key, const char *jti, long n,
+                     long long period_ms, int *revoked, struct gw_gcra *g)
+{
+    char deny[128];
+    long long t0;
+    int rc;
+
+    if (atomic_load(&rl->open)) {
+        long long now = mono_ms(), next = atomic_load(&rl->next_probe_ms);
+        /* one probe per interval, taken by whichever request claims it */
+        if (now < next || !atomic_compare_exchange_strong(&rl->next_probe_ms, &next,
+                                                          now + rl->cfg->redis_probe_interval_ms))
+            return VALOR_E_UNAVAILABLE;
+    }
+    if (jti != NULL && kv_denylist_key(jti, deny, sizeof(deny)) != VALOR_OK)
+        jti = NULL;
+    t0 = mono_ms();
+    rc = gw_rl_redis_check(rl->redis, key, jti != NULL ? deny : NULL, n, period_ms, revoked, g);
+    if (rc != VALOR_OK) {
+        to_local(rl, "failed");
+        return rc;
+    }
+    if (mono_ms() - t0 > rl->cfg->base.redis_timeout_ms)
+        to_local(rl, "too slow"); /* this answer is still good */
+    else
+        to_redis(rl);
+    return VALOR_OK;
+}
+
+void gw_ratelimit_check(struct gw_ratelimit *rl, enum gw_bucket b, const struct gw_limit *lim,
+                        const char *key, const char *jti, long long jti_exp_s, const char *tenant,
+                        struct gw_rl_decision *d)
+{
+    char full[256];
+    long long period_ms = (long long)lim->period_s * 1000, now = gw_now_ms();
+    struct gw_gcra g;
+    int revoked = 0;
+
+    memset(d, 0, sizeof(*d));
+    d->n = lim->n;
+    d->period_s = lim->period_s;
+    snprintf(full, sizeof(full), "valor:rl:%s:%s", gw_bucket_name(b), key);
+    if (ask_redis(rl, full, jti, lim->n, period_ms, &revoked, &g) != VALOR_OK) {
+        if (jti != NULL && gw_rl_local_denied(rl->local, jti, now))
+            revoked = 1;
+        else
+            gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &g);
+    } else if (g.allowed) {
+        /* shadow count: should Redis fail, the local table carries on from
+         * this instance's share of the key instead of from zero */
+        struct gw_gcra shadow;
+        gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &shadow);
+    }
+    if (revoked) {
+        d->revoked = 1;
+        if (jti != NULL)
+            gw_rl_local_deny(rl->local, jti, jti_exp_s * 1000);
+        return;
+    }
+    d->allowed = g.allowed;
+    d->remaining = g.remaining < 0 ? 0 : g.remaining;
+    d->reset_s = (g.reset_ms + 999) / 1000;
+    d->reset_epoch = (now + g.reset_ms + 999) / 1000;
+    d->retry_after_s = g.allowed ? 0 : (g.retry_ms + 999) / 1000;
+    if (!g.allowed && d->retry_after_s < 1)
+        d->retry_after_s = 1;
+    if (rl->allowed != NULL) {
+        const char *lv[] = {gw_bucket_name(b), tenant != NULL && *tenant
+                                                   ? metrics_label_limit(rl->tenants, tenant)
+                                                   : ""};
+        metrics_counter_add(g.allowed ? rl->allowed : rl->blocked, lv, 1);
+    }
+}
+
+void gw_ratelimit_headers(struct http_ctx *ctx, const struct gw_rl_decision *d)
+{
+    struct _u_map *h = ctx->resp->map_header;
+    char v[128];
+
+    snprintf(v, sizeof(v), "%ld", d->n);
+    u_map_put(h, "X-RateLimit-Limit", v);
+    snprintf(v, sizeof(v), "%lld", d->remaining);
+    u_map_put(h, "X-RateLimit-Remaining", v);
+    snprintf(v, sizeof(v), "%lld", d->reset_epoch);
+    u_map_put(h, "X-RateLimit-Reset", v);
+    snprintf(v, sizeof(v), "%ld;w=%ld", d->n, d->period_s);
+    u_map_put(h, "RateLimit-Policy", v);
+    snprintf(v, sizeof(v), "limit=%ld, remaining=%lld, reset=%lld", d->n, d->remaining, d->reset_s);
+    u_map_put(h, "RateLimit", v);
+}
+
+void gw_ratelimit_reply(struct http_ctx *ctx, const struct gw_rl_decision *d)
+{
+    char msg[128], ra[32];
+    snprintf(msg, sizeof(msg), "Too many requests. Limit: %ld requests per %ld seconds", d->n,
+             d->period_s);
+    snprintf(ra, sizeof(ra), "%lld", d->retry_after_s);
+    u_map_put(ctx->resp->map_header, "Retry-After", ra);
+    http_reply_json(ctx, 429,
+                    json_pack("{s:s, s:s, s:I}", "error", "Rate limit exceeded", "message", msg,
+                              "retry_after", (json_int_t)d->retry_after_s));
+}

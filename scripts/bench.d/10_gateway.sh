@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Gateway overhead (platform.md §8): a trivial upstream (gateway/bench/
+# bench_upstream.c, release build) hit directly, through nginx as a plain
+# keep-alive reverse proxy, and through the gateway's full pipeline (JWT
+# verify + Redis rate limit with a limit that never refuses + tenant check +
+# proxy + access log at INFO + metrics), same wrk settings for all three.
+# Env from scripts/bench.sh: BUILD, RUN, ROOT, REDIS_URL, NATS_URL, JWT_SECRET_KEY.
+# Prints Markdown rows "| what | figure | unit | note |".
+set -uo pipefail
+# shellcheck disable=SC1091
+source "$ROOT/scripts/lib.sh"
+
+WRK_ARGS=(-t2 -c64 -d"${BENCH_GW_SECONDS:-10}"s --latency)
+up_bin="$BUILD/bench/gateway-bench_upstream"
+tok_bin="$BUILD/bench/gateway-bench_token"
+gw_bin="$BUILD/bin/gateway"
+for b in "$up_bin" "$tok_bin" "$gw_bin"; do
+    [ -x "$b" ] || { echo "| gateway overhead | not built | | $b missing |"; exit 1; }
+done
+command -v wrk >/dev/null || { echo "| gateway overhead | skipped | | wrk not installed |"; exit 0; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+dir="$RUN/bench-gateway"
+mkdir -p "$dir/nginx/logs"
+pids=()
+cleanup_gw() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    [ -f "$dir/nginx/nginx.pid" ] && kill "$(cat "$dir/nginx/nginx.pid")" 2>/dev/null
+}
+trap cleanup_gw EXIT
+
+up_port=$(free_port)
+PORT=$up_port WORKER_THREADS=2 "$up_bin" >"$dir/upstream.out" 2>&1 </dev/null &
+pids+=($!)
+gw_port=$(free_port)
+HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO WORKER_THREADS=4 \
+    AUTH_SERVICE_URL="http://127.0.0.1:$up_port" RUNS_SERVICE_URL="http://127.0.0.1:$up_port" \
+    FINANCIAL_SERVICE_URL="http://127.0.0.1:$up_port" DEALS_SERVICE_URL="http://127.0.0.1:$up_port" \
+    RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
+pids+=($!)
+
+ng_port=$(free_port)
+cat >"$dir/nginx/nginx.conf" <<EOT
+worker_processes 2;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log $dir/nginx/logs/access.log;
+    client_body_temp_path $dir/nginx/tmp_body;
+    proxy_temp_path $dir/nginx/tmp_proxy;
+    fastcgi_temp_path $dir/nginx/tmp_fcgi;
+    uwsgi_temp_path $dir/nginx/tmp_uwsgi;
+    scgi_temp_path $dir/nginx/tmp_scgi;
+    upstream bench { server 127.0.0.1:$up_port; keepalive 64; }
+    server {
+        listen 127.0.0.1:$ng_port;
+        location / {
+            proxy_pass http://bench;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOT
+nginx_ok=0
+if [ -x "$NGINX" ] && "$NGINX" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -e "$dir/nginx/logs/error.log" 2>"$dir/nginx.err"; then
+    nginx_ok=1
+fi
+
+for p in $up_port $gw_port; do
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$p/health" && break
+        sleep 0.1
+    done
+done
+
+tenant="bench-gw-$$"
+token=$("$tok_bin" "$tenant" bench-user analyst standard 3600)
+hdr=(-H "Authorization: Bearer $token" -H "X-Tenant-ID: $tenant")
+path=/api/runs
+check=$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "http://127.0.0.1:$gw_port$path")
+[ "$check" = 200 ] || { echo "| gateway overhead | failed | | gateway answered $check |"; exit 1; }
+
+# run NAME URL → "rps p50_ms p99_ms"
+measure() {
+    local out rps p50 p99
+    out=$(wrk "${WRK_ARGS[@]}" "${hdr[@]}" "$1" 2>&1)
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    grep -q 'Non-2xx' <<<"$out" && echo "warning: non-2xx answers for $1" >&2
+    echo "${rps:-0} $(to_ms "$p50") $(to_ms "$p99")"
+}
+# wrk prints 1.23ms / 456.00us / 1.20s
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else printf "?" }'
+}
+
+read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$up_port$path")
+if [ "$nginx_ok" = 1 ]; then
+    read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$ng_port$path")
+fi
+read -r g_rps g_p50 g_p99 < <(measure "http://127.0.0.1:$gw_port$path")
+blocked=$(curl -s "http://127.0.0.1:$gw_port/metrics" | awk '/^rate_limit_blocked_total/ {s += $2} END {print s + 0}')
+backend=$(curl -s "http://127.0.0.1:$gw_port/metrics" | grep -c '^rate_limiter_backend{backend="redis"} 1')
+
+settings="wrk ${WRK_ARGS[*]}, GET $path"
+echo "| upstream direct | ${d_rps%.*} | req/s | p50 ${d_p50} ms, p99 ${d_p99} ms; $settings |"
+if [ "$nginx_ok" = 1 ]; then
+    echo "| nginx keep-alive proxy | ${n_rps%.*} | req/s | p50 ${n_p50} ms, p99 ${n_p99} ms; access log on |"
+else
+    echo "| nginx keep-alive proxy | skipped | | nginx did not start ($(head -c 120 "$dir/nginx.err")) |"
+fi
+echo "| gateway full pipeline | ${g_rps%.*} | req/s | p50 ${g_p50} ms, p99 ${g_p99} ms; JWT + Redis GCRA (backend redis: $backend, refused: $blocked) + access log + metrics |"
+if [ "$nginx_ok" = 1 ]; then
+    ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "?" }')
+    dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN { printf "%+.2f", g - n }')
+    echo "| gateway / nginx | $ratio | × | target ≥ 0.6; p99 difference $dp99 ms (target ≤ +2) |"
+fi

@@ -1,0 +1,190 @@
+/* sessions: token pairs, rotation bookkeeping, revocation and the denylist
+ * (see sessions.h). */
+#include "sessions.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "valor/crypto.h"
+#include "valor/db.h"
+#include "valor/err.h"
+#include "valor/jwt.h"
+#include "valor/kv.h"
+#include "valor/log.h"
+
+#define REFRESH_TOKEN_BYTES 32
+#define REFRESH_TOKEN_CHARS 45 /* 4 * ceil(32 / 3) + 1 */
+
+int session_issue(const struct auth_state *st, struct db_conn *c, const struct auth_identity *who,
+                  const char *family_id, const char *rotated_from, json_t *out)
+{
+    struct vjwt_claims cl = {0};
+    char family[CRYPTO_UUID_LEN], refresh[REFRESH_TOKEN_CHARS], hash[65];
+    char exp_s[24], ttl_s[24];
+    char *access = NULL;
+    time_t now = time(NULL);
+    int rc;
+
+    if ((rc = crypto_uuid4(cl.jti)) != VALOR_OK ||
+        (rc = crypto_random_token(REFRESH_TOKEN_BYTES, refresh, sizeof(refresh))) != VALOR_OK ||
+        (rc = crypto_sha256_hex(refresh, strlen(refresh), hash)) != VALOR_OK)
+        goto out;
+    if (family_id == NULL) {
+        if ((rc = crypto_uuid4(family)) != VALOR_OK)
+            goto out;
+        const char *v[] = {family, who->id};
+        rc = db_exec(c,
+                     "INSERT INTO refresh_families (id, user_id, tenant_id) "
+                     "SELECT $1::uuid, u.id, u.tenant_id FROM users u WHERE u.id = $2::bigint",
+                     2, v, NULL);
+        if (rc != VALOR_OK)
+            goto out;
+    } else {
+        snprintf(family, sizeof(family), "%s", family_id);
+    }
+
+    snprintf(cl.sub, sizeof(cl.sub), "%s", who->id);
+    snprintf(cl.tid, sizeof(cl.tid), "%s", who->tenant);
+    snprintf(cl.role, sizeof(cl.role), "%s", who->role);
+    snprintf(cl.plan, sizeof(cl.plan), "%s", who->plan);
+    snprintf(cl.typ, sizeof(cl.typ), "access");
+    cl.iat = cl.nbf = (long long)now;
+    cl.exp = (long long)now + st->access_ttl_s;
+    if ((rc = vjwt_sign(&st->svc->jwt, &cl, &access)) != VALOR_OK)
+        goto out;
+
+    snprintf(exp_s, sizeof(exp_s), "%lld", cl.exp);
+    snprintf(ttl_s, sizeof(ttl_s), "%ld", st->refresh_ttl_s);
+    const char *v[] = {family, hash, rotated_from, cl.jti, exp_s, ttl_s};
+    rc = db_exec(c,
+                 "INSERT INTO refresh_tokens "
+                 "(family_id, token_hash, rotated_from, access_jti, access_exp, expires_at) "
+                 "VALUES ($1::uuid, $2, $3::bigint, $4::uuid, to_timestamp($5::bigint), "
+                 "now() + $6::bigint * interval '1 second')",
+                 6, v, NULL);
+    if (rc != VALOR_OK)
+        goto out;
+    json_object_set_new(out, "access_token", json_string(access));
+    json_object_set_new(out, "refresh_token", json_string(refresh));
+    json_object_set_new(out, "token_type", json_string("Bearer"));
+    json_object_set_new(out, "expires_in", json_integer(st->access_ttl_s));
+out:
+    free(access);
+    return rc;
+}
+
+/* Appends [jti, exp] for each row (jti text, exp epoch seconds) of res. */
+static void append_jtis(PGresult *res, json_t *jtis)
+{
+    for (int i = 0; jtis != NULL && i < PQntuples(res); i++)
+        json_array_append_new(jtis,
+                              json_pack("[s, I]", PQgetvalue(res, i, 0),
+                                        (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10)));
+}
+
+int session_revoke(struct db_conn *c, enum session_scope scope, const char *key, const char *reason,
+                   int *revoked, json_t *jtis)
+{
+    PGresult *res = NULL;
+    const char *v[] = {key, reason};
+    int by_user = scope == SESSION_USER, rc;
+
+    if (revoked != NULL)
+        *revoked = 0;
+    rc = db_exec(c,
+                 by_user ? "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 "
+                           "WHERE user_id = $1::bigint AND revoked_at IS NULL RETURNING id"
+                         : "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 "
+                           "WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id",
+                 2, v, &res);
+    if (rc != VALOR_OK)
+        goto out;
+    if (revoked != NULL)
+        *revoked = PQntuples(res);
+    PQclear(res);
+    res = NULL;
+    rc = db_exec(c,
+                 by_user ? "UPDATE refresh_tokens t SET revoked_at = now() FROM refresh_families f "
+                           "WHERE f.id = t.family_id AND f.user_id = $1::bigint "
+                           "AND t.revoked_at IS NULL"
+                         : "UPDATE refresh_tokens SET revoked_at = now() "
+                           "WHERE family_id = $1::uuid AND revoked_at IS NULL",
+                 1, v, NULL);
+    if (rc != VALOR_OK || jtis == NULL)
+        goto out;
+    rc = db_exec(c,
+                 by_user ? "SELECT t.access_jti::text, extract(epoch FROM t.access_exp)::bigint "
+                           "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+                           "WHERE f.user_id = $1::bigint AND t.access_exp > now()"
+                         : "SELECT access_jti::text, extract(epoch FROM access_exp)::bigint "
+                           "FROM refresh_tokens WHERE family_id = $1::uuid "
+                           "AND access_exp > now()",
+                 1, v, &res);
+    if (rc == VALOR_OK)
+        append_jtis(res, jtis);
+out:
+    PQclear(res);
+    return rc;
+}
+
+int session_live_jtis(struct db_conn *c, const char *user_id, json_t *jtis)
+{
+    PGresult *res = NULL;
+    const char *v[] = {user_id};
+    int rc = db_exec(c,
+                     "SELECT t.access_jti::text, extract(epoch FROM t.access_exp)::bigint "
+                     "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+                     "WHERE f.user_id = $1::bigint AND t.access_exp > now()",
+                     1, v, &res);
+    if (rc == VALOR_OK)
+        append_jtis(res, jtis);
+    PQclear(res);
+    return rc;
+}
+
+int session_denylist(const struct auth_state *st, const char *jti, long long exp)
+{
+    char key[128], ex[24];
+    const char *argv[] = {"SET", key, "1", "EX", ex};
+    size_t argvlen[5];
+    redisReply *reply = NULL;
+    struct kv_client *kv = kv_pool_get(st->svc->kv);
+    long long ttl = exp + st->svc->jwt.leeway_s - (long long)time(NULL);
+    int rc;
+
+    if (kv == NULL)
+        return VALOR_E_UNAVAILABLE;
+    if (kv_denylist_key(jti, key, sizeof(key)) != VALOR_OK)
+        return VALOR_E_INVALID;
+    snprintf(ex, sizeof(ex), "%lld", ttl < 1 ? 1 : ttl);
+    for (int i = 0; i < 5; i++)
+        argvlen[i] = strlen(argv[i]);
+    rc = kv_command_argv(kv, 5, argv, argvlen, &reply);
+    if (rc != VALOR_OK)
+        return rc;
+    if (reply->type == REDIS_REPLY_ERROR)
+        rc = VALOR_E_UNAVAILABLE;
+    freeReplyObject(reply);
+    return rc;
+}
+
+int session_denylist_all(const struct auth_state *st, const json_t *jtis)
+{
+    size_t i;
+    json_t *pair;
+    int first = VALOR_OK;
+
+    json_array_foreach(jtis, i, pair)
+    {
+        int rc = session_denylist(st, json_string_value(json_array_get(pair, 0)),
+                                  (long long)json_integer_value(json_array_get(pair, 1)));
+        if (rc != VALOR_OK && first == VALOR_OK)
+            first = rc;
+    }
+    if (first != VALOR_OK)
+        log_error(NULL, "denylist_failed", "could not denylist %zu access token(s): %s",
+                  json_array_size(jtis), valor_err_name(first));
+    return first;
+}
