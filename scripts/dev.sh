@@ -30,9 +30,15 @@ Valor IVX is running (make down stops it):
   Redis          127.0.0.1:$REDIS_PORT
   NATS           127.0.0.1:$NATS_PORT  (monitor :$NATS_MON_PORT)
 
-Try:
-  curl -s $BASE_URL/api/health
+Try (register → login → save a run → read it):
   curl -s $BASE_URL/api/readiness
+  curl -s -X POST $BASE_URL/api/auth/register -H 'Content-Type: application/json' \\
+       -d '{"username":"alice","email":"alice@example.com","password":"Correct-Horse-9-battery"}'
+  TOKEN=\$(curl -s -X POST $BASE_URL/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{"username":"alice","password":"Correct-Horse-9-battery"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  curl -s -X POST $BASE_URL/api/runs -H "Authorization: Bearer \$TOKEN" -H 'X-Tenant-ID: alice' \\
+       -H 'Content-Type: application/json' -d '{"inputs":{"ticker":"ACME","use_defaults":true},"compute":true}'
+  curl -s $BASE_URL/api/runs/last -H "Authorization: Bearer \$TOKEN" -H 'X-Tenant-ID: alice'
 EOT
     ;;
 down)
