@@ -5,6 +5,7 @@
 #   make test       install deps, build, run unit, integration, e2e, k8s and compose tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      release build, benchmarks side by side, table in bench/results.md
+#   make fuzz       libFuzzer targets for FUZZ_SECONDS each
 #   make lint / fmt-check / fmt / clean
 #
 # MODE selects the flavour: debug (default), release, asan. Output goes to
@@ -44,7 +45,8 @@ BINS := $(COMPONENTS:%=$(B)/bin/%)
 TESTS :=
 BENCHES :=
 
-.PHONY: all build deps up down test asan bench lint fmt fmt-check clean tests compose-test k8s-check
+.PHONY: all build deps up down test asan bench fuzz lint fmt fmt-check clean tests compose-test \
+        k8s-check
 
 all: build
 
@@ -124,6 +126,11 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		SKIP_COMPOSE_TEST=1 scripts/test.sh build/asan
 
+# make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60); see docs/fuzzing.md.
+# (make test runs each target once over its seed corpus and regression inputs.)
+fuzz: deps
+	@scripts/fuzz.sh
+
 # Also part of make test (scripts/test.sh); here to run alone.
 compose-test:
 	@scripts/compose-test.sh
@@ -135,7 +142,8 @@ k8s-check:
 LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c) \
            $(COMPONENTS:%=%/bench/*.c))
 FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.[ch] common/tests/*.[ch] \
-          $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]) $(COMPONENTS:%=%/bench/*.[ch]))
+          $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]) $(COMPONENTS:%=%/bench/*.[ch]) \
+          tests/fuzz/*.[ch])
 
 bench: deps
 	@$(MAKE) --no-print-directory MODE=release build

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-    build-essential pkg-config clang-format clang-tidy cppcheck
+    build-essential pkg-config clang clang-format clang-tidy cppcheck libclang-rt-14-dev
     libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libhiredis-dev
     libnats-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
     libcrypt-dev check libsubunit-dev

@@ -94,6 +94,9 @@ else
 fi
 "$ROOT/scripts/services.sh" stop "$RUN"
 
+# libFuzzer targets, once over their seed corpora and regression inputs (no fuzzing).
+run_suite fuzz "$ROOT/tests/fuzz/run-regressions.sh"
+
 # Deployment: the Kubernetes manifests, and the compose stack really brought
 # up (about 5 minutes; SKIP_COMPOSE_TEST=1 leaves it out of a local run).
 run_suite k8s-check bash -c '"$0/scripts/k8s-check.sh" && "$0/tests/k8s/run.sh"' "$ROOT"
