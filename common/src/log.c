@@ -1,9 +1,8 @@
 /* log: structured logging through yder (platform.md §6).
  *
- * Our own lines are built here (JSON or text) and handed to yder with "%s";
- * yder calls back log_yder_cb, which writes each line to stdout with a single
- * write(2). A thread-local flag tells our lines from library ones (ulfius,
- * yder itself), which are wrapped as event "library".
+ * Our own lines are built here (JSON or text) and written to stdout with a
+ * single write(2) each. Library messages (ulfius, yder itself) reach
+ * log_yder_cb through yder and are wrapped as event "library".
  */
 #include "valor/clock.h"
 #include "valor/log.h"
@@ -27,9 +26,6 @@ static struct {
     int level; /* enum cfg_log_level */
     char service[32];
 } log_state = {0, 1, CFG_LOG_INFO, "valor"};
-
-/* 1 while this thread is inside y_log_message() for a line built here. */
-static _Thread_local int log_own_line;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 static const char *const level_names_upper[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
@@ -212,12 +208,274 @@ static char *render_text(json_t *obj)
     return line;
 }
 
+/* ---- JSON lines written directly ------------------------------------------
+ * The same bytes json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(6)) gives for
+ * the object build_line_obj() would build, without building it: the access
+ * log runs on every request and the jansson round trip was a sixth of the
+ * gateway's CPU per request. */
+
+struct jbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (np == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void jb_puts(struct jbuf *b, const char *s)
+{
+    jb_put(b, s, strlen(s));
+}
+
+/* Length of the valid UTF-8 sequence at p (the rules of safe_string and of
+ * jansson: no overlongs, no surrogates, nothing above U+10FFFF), 0 if none. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    for (size_t k = 1; k < n; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* A JSON string as jansson dumps it; invalid UTF-8 becomes U+FFFD (safe_string). */
+static void jb_string(struct jbuf *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+    jb_put(b, "\"", 1);
+    while (p < end) {
+        unsigned c = *p;
+        const char *esc = NULL;
+        char seq[8];
+        size_t n = 1;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0x80 && (n = utf8_seq(p)) != 0 && p + n <= end) {
+            p += n;
+            continue;
+        }
+        jb_put(b, (const char *)run, (size_t)(p - run));
+        switch (c) {
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        default:
+            if (c < 0x20) {
+                snprintf(seq, sizeof(seq), "\\u%04X", c);
+                esc = seq;
+            } else {
+                esc = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
+            }
+        }
+        jb_puts(b, esc);
+        p++;
+        run = p;
+    }
+    jb_put(b, (const char *)run, (size_t)(p - run));
+    jb_put(b, "\"", 1);
+}
+
+static void jb_cstring(struct jbuf *b, const char *s)
+{
+    if (s == NULL)
+        jb_put(b, "null", 4);
+    else
+        jb_string(b, s, strlen(s));
+}
+
+/* jansson's real format: "%.6g", at least one '.' or 'e', no '+' and no
+ * leading zeros in the exponent. */
+static void jb_real(struct jbuf *b, double v)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof(buf), "%.6g", v);
+    if (n < 0 || (size_t)n >= sizeof(buf) - 3)
+        return;
+    size_t len = (size_t)n;
+    if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
+        memcpy(buf + len, ".0", 3);
+        len += 2;
+    }
+    char *start = strchr(buf, 'e');
+    if (start != NULL) {
+        start++;
+        char *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - buf) + 1);
+            len -= (size_t)(end - start);
+        }
+    }
+    jb_put(b, buf, len);
+}
+
+static void jb_value(struct jbuf *b, json_t *v)
+{
+    char num[32];
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        jb_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        jb_puts(b, num);
+        break;
+    case JSON_REAL:
+        jb_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        jb_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        jb_puts(b, "false");
+        break;
+    case JSON_NULL:
+        jb_puts(b, "null");
+        break;
+    default: {
+        char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        if (d == NULL)
+            b->failed = 1;
+        else
+            jb_puts(b, d);
+        free(d);
+    }
+    }
+}
+
+static void jb_key(struct jbuf *b, const char *key)
+{
+    jb_put(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
+    jb_cstring(b, key);
+    jb_put(b, ":", 1);
+}
+
+static int is_fixed_key(const char *k, const struct log_ctx *ctx)
+{
+    static const char *const fixed[] = {"ts", "level", "service", "event", "msg"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if (strcmp(k, fixed[i]) == 0)
+            return 1;
+    return ctx != NULL && ((ctx->request_id != NULL && strcmp(k, "request_id") == 0) ||
+                           (ctx->tenant_id != NULL && strcmp(k, "tenant_id") == 0) ||
+                           (ctx->user_id != NULL && strcmp(k, "user_id") == 0));
+}
+
+static char *build_json_line(int level, const struct log_ctx *ctx, const char *event,
+                             const char *msg, json_t *fields, const char *service)
+{
+    struct jbuf b = {0};
+    char ts[40];
+    clock_rfc3339(ts, sizeof(ts));
+    jb_put(&b, "{", 1);
+    jb_key(&b, "ts");
+    jb_cstring(&b, ts);
+    jb_key(&b, "level");
+    jb_cstring(&b, level_names[clamp_level(level)]);
+    jb_key(&b, "service");
+    jb_cstring(&b, service);
+    jb_key(&b, "event");
+    jb_cstring(&b, event ? event : "log");
+    json_t *fmsg = fields ? json_object_get(fields, "msg") : NULL;
+    jb_key(&b, "msg");
+    if (msg != NULL)
+        jb_cstring(&b, msg);
+    else if (json_is_string(fmsg))
+        jb_value(&b, fmsg);
+    else
+        jb_cstring(&b, event ? event : "");
+    if (ctx != NULL) {
+        if (ctx->request_id != NULL) {
+            jb_key(&b, "request_id");
+            jb_cstring(&b, ctx->request_id);
+        }
+        if (ctx->tenant_id != NULL) {
+            jb_key(&b, "tenant_id");
+            jb_cstring(&b, ctx->tenant_id);
+        }
+        if (ctx->user_id != NULL) {
+            jb_key(&b, "user_id");
+            jb_cstring(&b, ctx->user_id);
+        }
+    }
+    if (json_is_object(fields)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(fields, key, val)
+        {
+            if (is_fixed_key(key, ctx))
+                continue; /* never overrides the keys above */
+            jb_key(&b, key);
+            jb_value(&b, val);
+        }
+    }
+    jb_put(&b, "}", 1);
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
 /* Builds the line for one entry (fields borrowed, may be NULL). Caller frees. */
 static char *build_line(int level, const struct log_ctx *ctx, const char *event, const char *msg,
                         json_t *fields, const char *service)
 {
     char ts[40];
     char *line = NULL;
+    if (log_state.json)
+        return build_json_line(level, ctx, event, msg, fields, service);
     json_t *obj = json_object();
     if (obj == NULL)
         return NULL;
@@ -243,8 +501,7 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
     }
     if (json_is_object(fields))
         json_object_update_missing(obj, fields); /* never overrides the keys above */
-    line =
-        log_state.json ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(6)) : render_text(obj);
+    line = render_text(obj);
     json_decref(obj);
     return line;
 }
@@ -256,13 +513,10 @@ static void emit(int level, const struct log_ctx *ctx, const char *event, const 
     char *line = build_line(level, ctx, event, msg, fields, log_state.service);
     if (line == NULL)
         return;
-    if (!log_state.inited) {
-        write_line(line);
-    } else {
-        log_own_line = 1;
-        y_log_message(to_yder_level(level), "%s", line);
-        log_own_line = 0;
-    }
+    /* Written directly: the level is already filtered (yder's level is the
+     * same), and through yder the finished line was formatted once more into
+     * a new buffer only to come back to log_yder_cb. */
+    write_line(line);
     free(line);
 }
 
@@ -273,10 +527,6 @@ static void log_yder_cb(void *cls, const char *app_name, const time_t date,
     (void)date;
     if (message == NULL)
         return;
-    if (log_own_line) {
-        write_line(message);
-        return;
-    }
     /* a library message: wrap it and write it here (yder already filtered it) */
     char *line = build_line(from_yder_level(level), NULL, "library", message, NULL,
                             app_name != NULL ? app_name : log_state.service);

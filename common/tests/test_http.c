@@ -483,6 +483,27 @@ START_TEST(test_literal_template_wins)
 }
 END_TEST
 
+/* The parameters are filled as ulfius' dispatcher fills them: url-decoded,
+ * and a query parameter of the same name comes first, joined with ','. */
+START_TEST(test_route_params_decoded)
+{
+    struct resp r = get("/api/runs/x%20y", NULL);
+    json_t *j = body_json(&r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "run_id")), "x y");
+    json_decref(j);
+    resp_free(&r);
+    r = get("/api/runs/7?run_id=q", NULL);
+    j = body_json(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "run_id")), "q,7");
+    json_decref(j);
+    resp_free(&r);
+    r = get("/api/runs/7/extra", NULL); /* one segment too many */
+    ck_assert_int_eq(r.status, 404);
+    resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_health_and_metrics)
 {
     struct resp r = get("/health", NULL);
@@ -712,6 +733,7 @@ int main(void)
     tcase_add_test(tc, test_echo_200);
     tcase_add_test(tc, test_request_id);
     tcase_add_test(tc, test_literal_template_wins);
+    tcase_add_test(tc, test_route_params_decoded);
     tcase_add_test(tc, test_wildcard_prefix);
     tcase_add_test(tc, test_health_and_metrics);
     tcase_add_test(tc, test_metrics_disabled_404);

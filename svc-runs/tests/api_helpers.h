@@ -154,7 +154,7 @@ __attribute__((unused)) static long api_count(const char *sql, const char *p1, c
 __attribute__((unused)) static void api_drop_schema(void)
 {
     PGconn *pg = PQconnectdb(getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "");
-    char sql[128];
+    char sql[256];
     snprintf(sql, sizeof(sql),
              "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE", api_schema());
     if (PQstatus(pg) == CONNECTION_OK)
