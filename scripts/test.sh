@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test / make asan: every test program in BUILD/tests against a private
 # PostgreSQL/Redis/NATS on free ports, the e2e suite against a private
-# gateway + services, the Kubernetes manifest checks and the compose stack
-# test (scripts/compose-test.sh), then one closing "N passed, N failed" line.
+# gateway + services, the fault-injection tests, the fuzz regression inputs,
+# the Kubernetes manifest checks and the compose stack test
+# (scripts/compose-test.sh), then one closing "N passed, N failed" line.
 #
 #   scripts/test.sh BUILD_DIR       e.g. build/debug or build/asan
 set -uo pipefail
@@ -93,6 +94,9 @@ else
     failed_names+=("e2e (stack did not start)")
 fi
 "$ROOT/scripts/services.sh" stop "$RUN"
+
+# Fault injection (platform.md §9): each test brings up its own stack and services.
+run_suite faults env BINDIR="$BUILD/bin" FAULTS_KEEP_LOGS="$LOGS/faults" "$ROOT/tests/faults/run.sh"
 
 # libFuzzer targets, once over their seed corpora and regression inputs (no fuzzing).
 run_suite fuzz "$ROOT/tests/fuzz/run-regressions.sh"
