@@ -201,7 +201,10 @@ else
     hostile_4xx "hostile: an encoded traversal in a note path is a 4xx"
     req GET "/api/financial-data/../../../etc/passwd" "${HA[@]}"
     hostile_4xx "hostile: a raw traversal in a financial path is a 4xx"
-    expect_body "hostile: the traversal did not serve a file" '"error"'
+    # (through a TLS edge, nginx itself may refuse the path with its own page)
+    if grep -q 'root:' "$TMP/body" 2>/dev/null; then
+        fail "hostile: the traversal did not serve a file" "body has /etc/passwd content"
+    else ok "hostile: the traversal did not serve a file"; fi
 
     # Nothing of the refused writes was stored.
     hostile_none "hostile: no run stored" /api/runs run_id
@@ -225,8 +228,9 @@ else
     # ---- oversized headers ----------------------------------------------------------
     head -c 65536 /dev/zero | tr '\0' 'a' >"$TMP/bighdr"
     req GET /api/health -H "X-Big: $(cat "$TMP/bighdr")"
-    case $STATUS in 431 | 400) ok "hostile: a 64 KiB header is 431 or 400" ;;
-    *) fail "hostile: a 64 KiB header is 431 or 400" "got $STATUS" ;; esac
+    # 431/400 from the gateway; a TLS edge (HTTP/2) may instead reset the stream (000).
+    case $STATUS in 431 | 400 | 000) ok "hostile: a 64 KiB header is refused (431, 400 or reset)" ;;
+    *) fail "hostile: a 64 KiB header is refused (431, 400 or reset)" "got $STATUS" ;; esac
     req GET /api/runs "${HA[@]}" -H "X-Tenant-ID: $(head -c 16384 "$TMP/bighdr")"
     hostile_4xx "hostile: a 16 KiB tenant header is a 4xx"
 
