@@ -350,6 +350,8 @@ int cfg_load(struct valor_cfg *cfg, const char *service, int default_port, char 
         (rc = cfg_env_long("MAX_BODY_BYTES", 1024L * 1024, 1, 1024L * 1024 * 1024, &body, errbuf,
                            errlen)) ||
         (rc = env_int("REDIS_TIMEOUT_MS", 50, 1, 60000, &cfg->redis_timeout_ms, errbuf, errlen)) ||
+        (rc = env_int("METRICS_MAX_TENANTS", 100, 1, 100000, &cfg->metrics_max_tenants, errbuf,
+                      errlen)) ||
         (rc = env_int("DB_CONNECT_TIMEOUT_MS", 2000, 1, 600000, &cfg->db_timeout_ms, errbuf,
                       errlen)))
         goto out;

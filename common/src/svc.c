@@ -107,7 +107,8 @@ static int open_http(struct svc_full *f)
                                   .max_connections = cfg->max_connections,
                                   .connection_timeout_s = cfg->connection_timeout_s,
                                   .max_body_bytes = cfg->max_body_bytes,
-                                  .metrics = s->metrics};
+                                  .metrics = s->metrics,
+                                  .max_tenants = (size_t)cfg->metrics_max_tenants};
     int rc = http_server_new(&ho, &s->http);
     if (rc == VALOR_OK)
         rc = http_add_service_routes(s->http, VALOR_VERSION, svc_ready, s, cfg->metrics_enabled);

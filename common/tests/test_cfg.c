@@ -29,6 +29,7 @@ static const char *const all_vars[] = {
     "MAX_BODY_BYTES",
     "REDIS_TIMEOUT_MS",
     "DB_CONNECT_TIMEOUT_MS",
+    "METRICS_MAX_TENANTS",
     "VALOR_TEST_NUM",
     "VALOR_TEST_BOOL",
 };
@@ -181,6 +182,7 @@ START_TEST(test_bad_shared_variable_refused)
         {"JWT_LEEWAY", " 30"},
         {"REDIS_TIMEOUT_MS", "50ms"},
         {"FEATURE_PROMETHEUS_METRICS", "2"},
+        {"METRICS_MAX_TENANTS", "0"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         clean_env();
@@ -272,6 +274,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.shutdown_grace_s, 10);
     ck_assert_uint_eq(cfg.max_body_bytes, 1024 * 1024);
     ck_assert_int_eq(cfg.redis_timeout_ms, 50);
+    ck_assert_int_eq(cfg.metrics_max_tenants, 100);
     ck_assert_int_eq(cfg.db_timeout_ms, 2000);
     cfg_free(&cfg);
 }

@@ -67,6 +67,7 @@ static int open_resources(struct gw *g)
         .max_connections = g->cfg.base.max_connections,
         .connection_timeout_s = g->cfg.base.connection_timeout_s,
         .max_body_bytes = g->cfg.base.max_body_bytes,
+        .max_tenants = (size_t)g->cfg.base.metrics_max_tenants,
     };
     int rc;
 

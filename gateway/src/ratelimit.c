@@ -14,8 +14,6 @@
 #include "valor/log.h"
 #include "valor/metrics.h"
 
-#define RL_MAX_TENANT_LABELS 100
-
 struct gw_ratelimit {
     const struct gw_config *cfg;
     struct gw_rl_redis *redis;
@@ -79,7 +77,7 @@ int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg,
     if (rc == VALOR_OK)
         rc = gw_rl_local_new((size_t)cfg->local_limiter_entries, &rl->local);
     if (rc == VALOR_OK && reg != NULL) {
-        rl->tenants = metrics_label_limiter_new(RL_MAX_TENANT_LABELS);
+        rl->tenants = metrics_label_limiter_new((size_t)cfg->base.metrics_max_tenants);
         rc = rl->tenants != NULL ? VALOR_OK : VALOR_E_NOMEM;
         if (rc == VALOR_OK)
             rc = metrics_family_new(reg, METRICS_COUNTER, "rate_limit_allowed_total",

@@ -39,6 +39,8 @@ struct valor_cfg {
     int connection_timeout_s; /* CONNECTION_TIMEOUT_S (default 30, 1..3600) */
     int shutdown_grace_s;     /* SHUTDOWN_GRACE_S (default 10, 0..3600) */
     size_t max_body_bytes;    /* MAX_BODY_BYTES (default 1 MiB, 1..1 GiB) */
+    int metrics_max_tenants;  /* METRICS_MAX_TENANTS (default 100, 1..100000): distinct
+                               * `tenant` label values before "other" */
     int redis_timeout_ms;     /* REDIS_TIMEOUT_MS (default 50, 1..60000) */
     int db_timeout_ms;        /* DB_CONNECT_TIMEOUT_MS (default 2000, 1..600000) */
     int generated_secret;     /* 1 when a development secret was generated */
