@@ -75,6 +75,14 @@ void deals_item_error(json_t *errors, size_t index, const struct jsonv_err *e);
 int deals_name(const json_t *obj, const char *field, const char *def, size_t max, const char **out,
                struct jsonv_err *e);
 
+/* An engine behind a /calculate route: validates `inputs`, computes, and
+ * returns the result JSON in *out (caller owns); on failure it has replied. */
+typedef int (*deals_compute_fn)(struct http_ctx *ctx, const json_t *inputs, json_t **out);
+
+/* POST …/calculate: authenticates (any role: nothing is stored), reads
+ * {"inputs": object} and replies {"success":true,"data":<result>}. */
+void deals_calculate(struct http_ctx *ctx, deals_compute_fn compute);
+
 /* Commits and wakes the outbox publisher. */
 int deals_commit(struct db_conn *conn, struct svc *svc);
 

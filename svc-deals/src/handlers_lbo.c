@@ -34,21 +34,7 @@ static int compute(struct http_ctx *ctx, const json_t *inputs, json_t **out)
 
 void lbo_calculate(struct http_ctx *ctx)
 {
-    struct vjwt_claims claims;
-    struct jsonv_err e;
-    json_t *body = NULL, *inputs = NULL, *result = NULL;
-
-    if (deals_auth(ctx, AUTHN_READ, &claims) != VALOR_OK ||
-        deals_body_object(ctx, NULL, &body) != VALOR_OK)
-        goto out;
-    if (jsonv_object(body, "inputs", JSONV_REQUIRED, &inputs, &e) < 0) {
-        jsonv_reply(ctx, &e);
-        goto out;
-    }
-    if (compute(ctx, inputs, &result) == VALOR_OK)
-        deals_reply_ok(ctx, 200, json_pack("{s:o}", "data", result));
-out:
-    json_decref(body);
+    deals_calculate(ctx, compute);
 }
 
 /* inputs.companyName, or "Unknown Company". */
