@@ -165,6 +165,25 @@ int deals_commit(struct db_conn *conn, struct svc *svc)
     return rc;
 }
 
+int deals_insert_run(struct http_ctx *ctx, struct svc *svc, const char *stmt, int nparams,
+                     const char *const *params, const char *type, json_t *data, PGresult **res)
+{
+    struct db_conn *conn = NULL;
+    int rc = db_acquire(svc->db, &conn);
+
+    if (rc == VALOR_OK)
+        rc = db_begin(conn);
+    if (rc == VALOR_OK)
+        rc = db_exec(conn, stmt, nparams, params, res);
+    if (rc == VALOR_OK)
+        rc = deals_event(conn, ctx, type, PQgetvalue(*res, 0, 1), data);
+    if (rc == VALOR_OK)
+        rc = deals_commit(conn, svc);
+    if (conn != NULL)
+        db_release(conn);
+    return rc;
+}
+
 void deals_calculate(struct http_ctx *ctx, deals_compute_fn compute)
 {
     struct vjwt_claims claims;

@@ -83,6 +83,12 @@ typedef int (*deals_compute_fn)(struct http_ctx *ctx, const json_t *inputs, json
  * {"inputs": object} and replies {"success":true,"data":<result>}. */
 void deals_calculate(struct http_ctx *ctx, deals_compute_fn compute);
 
+/* Saves a new run in one transaction: prepared statement `stmt` with its
+ * parameters (its row's column 1 is the public run_id) and event `type` with
+ * `data` (borrowed) for that id. *res (caller PQclears) holds the row. */
+int deals_insert_run(struct http_ctx *ctx, struct svc *svc, const char *stmt, int nparams,
+                     const char *const *params, const char *type, json_t *data, PGresult **res);
+
 /* Commits and wakes the outbox publisher. */
 int deals_commit(struct db_conn *conn, struct svc *svc);
 

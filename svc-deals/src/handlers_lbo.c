@@ -51,7 +51,6 @@ void lbo_runs_create(struct http_ctx *ctx)
     struct svc *s = deals_route_of(ctx)->svc;
     struct vjwt_claims claims;
     struct jsonv_err e;
-    struct db_conn *conn = NULL;
     PGresult *res = NULL;
     json_t *body = NULL, *inputs = NULL, *results = NULL, *computed = NULL, *data = NULL;
     char *inputs_text = NULL, *results_text = NULL;
@@ -82,15 +81,7 @@ void lbo_runs_create(struct http_ctx *ctx)
     }
     {
         const char *params[5] = {ctx->tenant, ctx->user, company, inputs_text, results_text};
-        rc = db_acquire(s->db, &conn);
-        if (rc == VALOR_OK)
-            rc = db_begin(conn);
-        if (rc == VALOR_OK)
-            rc = db_exec(conn, "lbo_runs_insert", 5, params, &res);
-        if (rc == VALOR_OK)
-            rc = deals_event(conn, ctx, "lbo_run.created", PQgetvalue(res, 0, 1), data);
-        if (rc == VALOR_OK)
-            rc = deals_commit(conn, s);
+        rc = deals_insert_run(ctx, s, "lbo_runs_insert", 5, params, "lbo_run.created", data, &res);
     }
     if (rc != VALOR_OK) {
         deals_reply_db(ctx, rc);
@@ -101,8 +92,6 @@ void lbo_runs_create(struct http_ctx *ctx)
                              "LBO run saved successfully", "results", computed));
 out:
     PQclear(res);
-    if (conn != NULL)
-        db_release(conn);
     free(inputs_text);
     free(results_text);
     json_decref(data);

@@ -66,7 +66,6 @@ void ma_runs_create(struct http_ctx *ctx)
     struct vjwt_claims claims;
     struct jsonv_err e;
     struct ma_names names;
-    struct db_conn *conn = NULL;
     PGresult *res = NULL;
     json_t *body = NULL, *inputs = NULL, *results = NULL, *computed = NULL, *data = NULL;
     json_t *reply = NULL;
@@ -99,15 +98,7 @@ void ma_runs_create(struct http_ctx *ctx)
     {
         const char *params[7] = {ctx->tenant,  ctx->user,   names.deal,  names.acquirer,
                                  names.target, inputs_text, results_text};
-        rc = db_acquire(s->db, &conn);
-        if (rc == VALOR_OK)
-            rc = db_begin(conn);
-        if (rc == VALOR_OK)
-            rc = db_exec(conn, "ma_runs_insert", 7, params, &res);
-        if (rc == VALOR_OK)
-            rc = deals_event(conn, ctx, "ma_run.created", PQgetvalue(res, 0, 1), data);
-        if (rc == VALOR_OK)
-            rc = deals_commit(conn, s);
+        rc = deals_insert_run(ctx, s, "ma_runs_insert", 7, params, "ma_run.created", data, &res);
     }
     if (rc != VALOR_OK) {
         deals_reply_db(ctx, rc);
@@ -120,8 +111,6 @@ void ma_runs_create(struct http_ctx *ctx)
                    json_pack("{s:s, s:o}", "message", "M&A run saved successfully", "data", reply));
 out:
     PQclear(res);
-    if (conn != NULL)
-        db_release(conn);
     free(inputs_text);
     free(results_text);
     json_decref(data);
