@@ -19,7 +19,8 @@ struct replica {
     /* fixed while active; changed only under the write lock */
     int url_index;
     char addr[64]; /* numeric; "" = the URL's host is numeric, no pinning */
-    char connect_to[320];
+    struct sockaddr_storage sa;
+    socklen_t salen;
     char label[128];
     int active;
     /* health, lock-free */
@@ -33,6 +34,8 @@ struct url_info {
     char host[256];  /* without brackets */
     int port;
     int numeric;
+    char host_header[300]; /* "host:port", brackets around an IPv6 literal */
+    const char *prefix;    /* the URL's path ("" or "/base"), inside url */
 };
 
 struct pool {
@@ -75,12 +78,11 @@ static int parse_host_port(const char *url, struct url_info *u)
 {
     const char *h = strstr(url, "://");
     const char *end;
-    int https = strncmp(url, "https", 5) == 0;
 
     if (h == NULL)
         return VALOR_E_INVALID;
     h += 3;
-    u->port = https ? 443 : 80;
+    u->port = 80;
     if (*h == '[') {
         end = strchr(h, ']');
         if (end == NULL || (size_t)(end - h - 1) >= sizeof(u->host))
@@ -96,14 +98,44 @@ static int parse_host_port(const char *url, struct url_info *u)
         u->host[end - h] = '\0';
     }
     if (*end == ':') {
-        long port = strtol(end + 1, NULL, 10);
+        char *after;
+        long port = strtol(end + 1, &after, 10);
         if (port < 1 || port > 65535)
             return VALOR_E_INVALID;
         u->port = (int)port;
+        end = after;
     }
+    if (*end != '\0' && *end != '/')
+        return VALOR_E_INVALID;
+    u->prefix = end;
     unsigned char buf[16];
-    u->numeric = inet_pton(AF_INET, u->host, buf) == 1 || inet_pton(AF_INET6, u->host, buf) == 1;
+    int v6 = inet_pton(AF_INET6, u->host, buf) == 1;
+    u->numeric = v6 || inet_pton(AF_INET, u->host, buf) == 1;
+    snprintf(u->host_header, sizeof(u->host_header), "%s%s%s:%d", v6 ? "[" : "", u->host,
+             v6 ? "]" : "", u->port);
     return VALOR_OK;
+}
+
+/* A numeric address and a port as a socket address. */
+static int to_sockaddr(const char *addr, int port, struct sockaddr_storage *sa, socklen_t *len)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+
+    memset(sa, 0, sizeof(*sa));
+    if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+        return 0;
+    }
+    return -1;
 }
 
 /* Marks slot active for (url, addr); a new slot when unknown. Write lock held. */
@@ -131,21 +163,16 @@ static void ensure_slot(struct gw_balancer *b, struct pool *p, int ui, const cha
     if (free_slot < 0)
         return; /* more addresses than slots: the rest are not used */
     struct replica *r = &p->slots[free_slot];
-    int v6 = strchr(addr, ':') != NULL;
+    const char *numeric = *addr != '\0' ? addr : u->host;
+    int v6 = strchr(numeric, ':') != NULL;
+    if (to_sockaddr(numeric, u->port, &r->sa, &r->salen) != 0)
+        return; /* resolve() and parse_host_port() only give numeric addresses */
     r->url_index = ui;
     /* built in locals: GCC cannot tell the pool's strings apart otherwise */
-    char a[sizeof(r->addr)], ct[sizeof(r->connect_to)], label[sizeof(r->label)];
+    char a[sizeof(r->addr)], label[sizeof(r->label)];
     snprintf(a, sizeof(a), "%s", addr);
-    if (*a != '\0') {
-        snprintf(ct, sizeof(ct), "%s:%d:%s%s%s:%d", u->host, u->port, v6 ? "[" : "", a,
-                 v6 ? "]" : "", u->port);
-        snprintf(label, sizeof(label), "%s%s%s:%d", v6 ? "[" : "", a, v6 ? "]" : "", u->port);
-    } else {
-        ct[0] = '\0';
-        snprintf(label, sizeof(label), "%s:%d", u->host, u->port);
-    }
+    snprintf(label, sizeof(label), "%s%s%s:%d", v6 ? "[" : "", numeric, v6 ? "]" : "", u->port);
     memcpy(r->addr, a, sizeof(a));
-    memcpy(r->connect_to, ct, sizeof(ct));
     memcpy(r->label, label, sizeof(label));
     r->active = 1;
     atomic_store(&r->fails, 0);
@@ -316,10 +343,13 @@ void gw_balancer_free(struct gw_balancer *b)
 static void fill_pick(const struct pool *p, int slot, int probe, struct gw_pick *out)
 {
     const struct replica *r = &p->slots[slot];
+    const struct url_info *u = &p->urls[r->url_index];
     out->slot = slot;
     out->probe = probe;
-    snprintf(out->url, sizeof(out->url), "%s", p->urls[r->url_index].url);
-    snprintf(out->connect_to, sizeof(out->connect_to), "%s", r->connect_to);
+    memcpy(&out->addr, &r->sa, r->salen);
+    out->addrlen = r->salen;
+    out->host_header = u->host_header;
+    out->prefix = u->prefix;
     snprintf(out->address, sizeof(out->address), "%s", r->label);
 }
 

@@ -4,8 +4,8 @@
  * A service is one or more base URLs (*_SERVICE_URL, comma-separated). A URL
  * whose host is a name is resolved at start and every
  * UPSTREAM_RESOLVE_INTERVAL_S; each address it resolves to is a replica,
- * reached by pinning the address (CURLOPT_CONNECT_TO) so the Host header and
- * TLS name stay the URL's. A numeric host is one replica.
+ * reached at that address with the URL's Host header. A numeric host is one
+ * replica.
  *
  * Requests go round robin over the healthy replicas. Passive health: after
  * UPSTREAM_FAIL_THRESHOLD consecutive connect failures a replica is out for
@@ -17,6 +17,7 @@
 #define VALOR_GW_BALANCER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 
@@ -27,11 +28,13 @@ struct gw_balancer;
 
 /* One pick: which replica, and how to reach it (copied, valid after unlock). */
 struct gw_pick {
-    int slot;             /* replica slot, < GW_MAX_REPLICAS; -1 = none */
-    char url[512];        /* the base URL */
-    char connect_to[320]; /* "host:port:addr:port" or "" (no pinning) */
-    char address[128];    /* for logs: "addr:port" */
-    int probe;            /* this request is a half-open probe */
+    int slot; /* replica slot, < GW_MAX_REPLICAS; -1 = none */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    const char *host_header; /* "host:port" of the URL; borrowed from the balancer */
+    const char *prefix;      /* the URL's path ("" or "/base"); borrowed from the balancer */
+    char address[128];       /* for logs: "addr:port" */
+    int probe;               /* this request is a half-open probe */
 };
 
 /* cfg borrowed for the lifetime of b; reg may be NULL. Resolves every URL

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "valor/err.h"
 
@@ -136,8 +137,20 @@ int gw_cidr_contains(const struct gw_cidr *list, size_t n, const char *ip)
     return 0;
 }
 
-/* http(s)://host[:port] with an optional path prefix; no query, fragment,
- * whitespace or control characters. Returns an owned copy without trailing '/'. */
+/* A gateway worker waits on Redis and on the upstream for every request
+ * (upstream.h): it needs more threads than cores to keep the cores busy.
+ * 8 per core, 16 to 64 (measured in docs/gateway.md, "Benchmark"). */
+static int gw_default_workers(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), n = cores > 0 ? 8 * cores : 16;
+    return (int)(n < 16 ? 16 : n > 64 ? 64 : n);
+}
+
+/* http://host[:port] with an optional path prefix; no query, fragment,
+ * whitespace or control characters. https:// is refused: the gateway speaks
+ * plain HTTP/1.1 to the services (upstream.h); encryption inside the cluster
+ * is the network's job (docs/gateway.md). Returns an owned copy without
+ * trailing '/'. */
 static int parse_url(const char *name, const char *value, size_t len, char **out, char *errbuf,
                      size_t errlen)
 {
@@ -145,10 +158,8 @@ static int parse_url(const char *name, const char *value, size_t len, char **out
 
     if (len > 7 && strncmp(value, "http://", 7) == 0)
         host = value + 7;
-    else if (len > 8 && strncmp(value, "https://", 8) == 0)
-        host = value + 8;
     if (host == NULL || *host == '/' || memchr(value, '?', len) || memchr(value, '#', len)) {
-        snprintf(errbuf, errlen, "%s must be http:// or https:// URLs without query", name);
+        snprintf(errbuf, errlen, "%s must be http:// URLs without query", name);
         return VALOR_E_INVALID;
     }
     for (size_t i = 0; i < len; i++) {
@@ -333,6 +344,8 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
     rc = cfg_load(&c->base, "gateway", GW_DEFAULT_PORT, errbuf, errlen);
     if (rc != VALOR_OK)
         return rc;
+    if (getenv("WORKER_THREADS") == NULL)
+        c->base.worker_threads = gw_default_workers();
     rc = load_lists(c, errbuf, errlen);
     if (rc != VALOR_OK)
         return rc;

@@ -1,7 +1,7 @@
 #include "forward.h"
 
 #include "balancer.h"
-#include <curl/curl.h>
+#include "upstream.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,19 +32,24 @@ static const char *const fwd_response_headers[] = {
 /* Idle connections older than this are not reused: below the services'
  * CONNECTION_TIMEOUT_S (default 30), so the gateway rarely picks a
  * connection the upstream is closing. */
-#define GW_MAX_CONN_AGE_S 20L
-/* A response buffer that grew beyond this is released after the request. */
+#define GW_MAX_CONN_AGE_MS 20000L
+/* A buffer that grew beyond this is released after the request. */
 #define GW_KEEP_BUF_BYTES ((size_t)256 << 10)
 
-/* One per worker thread: the keep-alive handles and the response buffers. */
+/* A growing byte string (request heads). */
+struct gw_sb {
+    char *p;
+    size_t len, cap;
+};
+
+/* One per worker thread: its keep-alive connections and buffers. */
 struct gw_thread {
     struct gw_forward *fwd;
-    CURL *easy[GW_SVC_COUNT][GW_MAX_REPLICAS]; /* one per replica slot */
-    char *buf;                                 /* response body */
-    size_t len, cap;
-    int overflow;
-    char *resp_hdr[N_RESP_HEADERS]; /* captured response header values, owned */
-    struct gw_thread *prev, *next;  /* fwd->threads, under fwd->lock */
+    struct gw_up_conn conn[GW_SVC_COUNT][GW_MAX_REPLICAS]; /* one per replica slot */
+    struct gw_up_buf in;                                   /* the answer being read */
+    struct gw_sb line;                                     /* request line and Host, per attempt */
+    struct gw_sb headers;          /* the forwarded headers and the empty line, per request */
+    struct gw_thread *prev, *next; /* fwd->threads, under fwd->lock */
 };
 
 struct gw_forward {
@@ -57,22 +62,46 @@ struct gw_forward {
     struct gw_thread *threads;
 };
 
-static void clear_resp_headers(struct gw_thread *t)
+static void sb_release_if_large(struct gw_sb *b)
 {
-    for (size_t i = 0; i < N_RESP_HEADERS; i++) {
-        free(t->resp_hdr[i]);
-        t->resp_hdr[i] = NULL;
+    if (b->cap > GW_KEEP_BUF_BYTES) {
+        free(b->p);
+        b->p = NULL;
+        b->cap = 0;
     }
+    b->len = 0;
+}
+
+static int sb_put(struct gw_sb *b, const char *s, size_t n)
+{
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->len < n)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (np == NULL)
+            return VALOR_E_NOMEM;
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return VALOR_OK;
+}
+
+static int sb_puts(struct gw_sb *b, const char *s)
+{
+    return sb_put(b, s, strlen(s));
 }
 
 static void thread_release(struct gw_thread *t)
 {
     for (int i = 0; i < GW_SVC_COUNT; i++)
         for (int k = 0; k < GW_MAX_REPLICAS; k++)
-            if (t->easy[i][k] != NULL)
-                curl_easy_cleanup(t->easy[i][k]);
-    clear_resp_headers(t);
-    free(t->buf);
+            gw_up_conn_close(&t->conn[i][k]);
+    gw_up_buf_free(&t->in);
+    free(t->line.p);
+    free(t->headers.p);
     free(t);
 }
 
@@ -102,6 +131,9 @@ static struct gw_thread *thread_state(struct gw_forward *f)
     if (t == NULL)
         return NULL;
     t->fwd = f;
+    for (int i = 0; i < GW_SVC_COUNT; i++)
+        for (int k = 0; k < GW_MAX_REPLICAS; k++)
+            gw_up_conn_init(&t->conn[i][k]);
     if (pthread_setspecific(f->key, t) != 0) {
         free(t);
         return NULL;
@@ -167,59 +199,6 @@ void gw_forward_free(struct gw_forward *f)
     free(f);
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
-{
-    struct gw_thread *t = ud;
-    size_t add = size * n;
-
-    if (add > GW_MAX_UPSTREAM_BODY - t->len) {
-        t->overflow = 1;
-        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    if (t->len + add > t->cap) {
-        size_t cap = t->cap ? t->cap : 16384;
-        while (cap < t->len + add)
-            cap *= 2;
-        char *nb = realloc(t->buf, cap);
-        if (nb == NULL)
-            return 0;
-        t->buf = nb;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, data, add);
-    t->len += add;
-    return add;
-}
-
-static size_t on_header(char *line, size_t size, size_t n, void *ud)
-{
-    struct gw_thread *t = ud;
-    size_t len = size * n;
-    const char *colon = memchr(line, ':', len);
-
-    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-        clear_resp_headers(t); /* a new response (e.g. after 100 Continue) */
-        return len;
-    }
-    if (colon == NULL)
-        return len;
-    size_t nlen = (size_t)(colon - line);
-    for (size_t i = 0; i < N_RESP_HEADERS; i++) {
-        if (strlen(fwd_response_headers[i]) != nlen ||
-            strncasecmp(line, fwd_response_headers[i], nlen) != 0)
-            continue;
-        const char *v = colon + 1, *end = line + len;
-        while (v < end && (*v == ' ' || *v == '\t'))
-            v++;
-        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        free(t->resp_hdr[i]);
-        t->resp_hdr[i] = strndup(v, (size_t)(end - v));
-        break;
-    }
-    return len;
-}
-
 /* A path segment that is "." or ".." (also percent-encoded): rejected so
  * neither libcurl nor the upstream resolves it. */
 static int has_dot_segment(const char *path, size_t len)
@@ -248,60 +227,62 @@ static int has_dot_segment(const char *path, size_t len)
     return 0;
 }
 
-static int add_header(struct curl_slist **list, const char *name, const char *value)
+/* Bytes a request target may not hold: they would end or split the request
+ * line written to the service. */
+static int bad_target_byte(const char *path)
 {
-    size_t nlen = strlen(name), vlen = value ? strlen(value) : 0;
-    char *line = malloc(nlen + vlen + 3);
-    struct curl_slist *nl;
-
-    if (line == NULL)
-        return VALOR_E_NOMEM;
-    memcpy(line, name, nlen);
-    if (value == NULL) {
-        line[nlen] = ':'; /* "Name:" removes a header libcurl would add */
-        line[nlen + 1] = '\0';
-    } else if (vlen == 0) {
-        line[nlen] = ';'; /* "Name;" sends an empty header */
-        line[nlen + 1] = '\0';
-    } else {
-        line[nlen] = ':';
-        line[nlen + 1] = ' ';
-        memcpy(line + nlen + 2, value, vlen + 1);
-    }
-    nl = curl_slist_append(*list, line);
-    free(line);
-    if (nl == NULL)
-        return VALOR_E_NOMEM;
-    *list = nl;
-    return VALOR_OK;
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
 }
 
-static int build_headers(struct http_ctx *ctx, struct curl_slist **out)
+/* The forwarded headers and the empty line: the listed request headers,
+ * then the gateway's own. VALOR_E_INVALID when a value could split the
+ * header block. */
+static int build_headers(struct http_ctx *ctx, struct gw_sb *b)
 {
-    struct curl_slist *l = NULL;
+    const struct _u_request *req = ctx->req;
     int rc = VALOR_OK;
+    char len[32];
 
+    b->len = 0;
     for (size_t i = 0; i < N_REQ_HEADERS && rc == VALOR_OK; i++) {
         const char *v = http_header(ctx, fwd_request_headers[i]);
-        if (v != NULL)
-            rc = add_header(&l, fwd_request_headers[i], v);
-        else if (strcmp(fwd_request_headers[i], "Content-Type") == 0 ||
-                 strcmp(fwd_request_headers[i], "Accept") == 0)
-            rc = add_header(&l, fwd_request_headers[i], NULL);
+        if (v == NULL)
+            continue;
+        if (strpbrk(v, "\r\n") != NULL)
+            return VALOR_E_INVALID;
+        if ((rc = sb_puts(b, fwd_request_headers[i])) == VALOR_OK &&
+            (rc = sb_put(b, ": ", 2)) == VALOR_OK && (rc = sb_puts(b, v)) == VALOR_OK)
+            rc = sb_put(b, "\r\n", 2);
+    }
+    if (rc == VALOR_OK && (rc = sb_puts(b, "X-Request-ID: ")) == VALOR_OK &&
+        (rc = sb_puts(b, ctx->request_id)) == VALOR_OK &&
+        (rc = sb_puts(b, "\r\nX-Forwarded-For: ")) == VALOR_OK &&
+        (rc = sb_puts(b, ctx->client_ip)) == VALOR_OK)
+        rc = sb_puts(b, "\r\nX-Forwarded-Proto: http\r\n");
+    if (rc == VALOR_OK && strcmp(req->http_verb, "GET") != 0 &&
+        strcmp(req->http_verb, "HEAD") != 0) {
+        snprintf(len, sizeof(len), "Content-Length: %zu\r\n", req->binary_body_length);
+        rc = sb_puts(b, len);
     }
     if (rc == VALOR_OK)
-        rc = add_header(&l, "Expect", NULL);
-    if (rc == VALOR_OK)
-        rc = add_header(&l, "X-Request-ID", ctx->request_id);
-    if (rc == VALOR_OK)
-        rc = add_header(&l, "X-Forwarded-For", ctx->client_ip);
-    if (rc == VALOR_OK)
-        rc = add_header(&l, "X-Forwarded-Proto", "http");
-    if (rc != VALOR_OK) {
-        curl_slist_free_all(l);
-        l = NULL;
-    }
-    *out = l;
+        rc = sb_put(b, "\r\n", 2);
+    return rc;
+}
+
+/* "METHOD /prefix/path?query HTTP/1.1" and the Host of the pick's URL. */
+static int build_line(const struct _u_request *req, const struct gw_pick *pick, struct gw_sb *b)
+{
+    int rc;
+    b->len = 0;
+    if ((rc = sb_puts(b, req->http_verb)) == VALOR_OK && (rc = sb_put(b, " ", 1)) == VALOR_OK &&
+        (rc = sb_puts(b, pick->prefix)) == VALOR_OK &&
+        (rc = sb_puts(b, req->http_url)) == VALOR_OK &&
+        (rc = sb_puts(b, " HTTP/1.1\r\nHost: ")) == VALOR_OK &&
+        (rc = sb_puts(b, pick->host_header)) == VALOR_OK)
+        rc = sb_put(b, "\r\n", 2);
     return rc;
 }
 
@@ -313,15 +294,15 @@ static void reply_upstream_error(struct http_ctx *ctx, const char *service, unsi
     http_reply_json(ctx, status, body);
 }
 
-static void copy_response(struct http_ctx *ctx, struct gw_thread *t, unsigned status)
+static void copy_response(struct http_ctx *ctx, const struct gw_up_response *r)
 {
-    if (t->len > 0)
-        ulfius_set_binary_body_response(ctx->resp, status, t->buf, t->len);
+    if (r->body_len > 0)
+        ulfius_set_binary_body_response(ctx->resp, r->status, r->body, r->body_len);
     else
-        ctx->resp->status = status;
+        ctx->resp->status = r->status;
     for (size_t i = 0; i < N_RESP_HEADERS; i++)
-        if (t->resp_hdr[i] != NULL)
-            u_map_put(ctx->resp->map_header, fwd_response_headers[i], t->resp_hdr[i]);
+        if (r->header[i] != NULL)
+            u_map_put(ctx->resp->map_header, fwd_response_headers[i], r->header[i]);
 }
 
 static double now_ms(void)
@@ -331,93 +312,30 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The options every forwarded request shares, set once when the handle is
- * made: curl_easy_reset() + setting them again cost more than a tenth of the
- * gateway's CPU per request. */
-static CURL *new_handle(struct gw_thread *t, const struct gw_forward *f)
+/* Answers a failed exchange: 503 when the service could not be reached or
+ * dropped the connection, 504 on a timeout, 502 for an answer that cannot
+ * be passed on. Returns the status. */
+static unsigned reply_failure(struct http_ctx *ctx, const char *service, int result)
 {
-    CURL *h = curl_easy_init();
-    if (h == NULL)
-        return NULL;
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, f->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, f->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, GW_MAX_CONN_AGE_S);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
-    return h;
-}
-
-/* Sets the options that change from one forwarded request to the next; each
- * is set every time, so nothing of the previous request is left over. */
-static void set_options(CURL *h, const struct _u_request *req, const char *url,
-                        struct curl_slist *headers, struct curl_slist *connect_to)
-{
-    const char *method = req->http_verb;
-
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
-    if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-        const char *body = req->binary_body != NULL ? (const char *)req->binary_body : "";
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->binary_body_length);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-}
-
-/* 1 when the transfer failed before a connection was made (nothing sent). */
-static int connect_failed(CURL *h, CURLcode cr)
-{
-    long sent = 0;
-    if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST)
-        return 1;
-    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
-    return cr == CURLE_OPERATION_TIMEDOUT && sent == 0;
-}
-
-/* Maps a failed transfer to the client's answer. */
-static void reply_failure(struct http_ctx *ctx, const char *service, CURL *h, CURLcode cr,
-                          int overflow, unsigned *status)
-{
-    switch (cr) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-        *status = 503;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        /* Nothing sent: the connect timed out, the service is unreachable. */
-        *status = connect_failed(h, cr) ? 503 : 504;
-        break;
-    case CURLE_URL_MALFORMAT:
-        *status = 400;
-        break;
-    default:
-        *status = 502;
-        break;
-    }
-    log_warn(&ctx->log, "upstream_error", "%s: %s", service,
-             overflow ? "response body too large" : curl_easy_strerror(cr));
-    if (*status == 503)
+    log_warn(&ctx->log, "upstream_error", "%s: %s", service, gw_up_strerror(result));
+    switch (result) {
+    case GW_UP_CONNECT:
+    case GW_UP_IO:
         reply_upstream_error(ctx, service, 503, "Service unavailable");
-    else if (*status == 504)
+        return 503;
+    case GW_UP_TIMEOUT:
         reply_upstream_error(ctx, service, 504, "Upstream timeout");
-    else if (*status == 400)
-        http_reply_error(ctx, VALOR_E_INVALID, "Invalid request path");
-    else
-        reply_upstream_error(ctx, service, 502,
-                             overflow ? "Upstream response too large" : "Bad gateway");
+        return 504;
+    case GW_UP_TOO_LARGE:
+        reply_upstream_error(ctx, service, 502, "Upstream response too large");
+        return 502;
+    case GW_UP_MALFORMED:
+        reply_upstream_error(ctx, service, 502, "Bad gateway");
+        return 502;
+    default:
+        http_reply_error(ctx, VALOR_E_NOMEM, NULL);
+        return 500;
+    }
 }
 
 static int idempotent(const char *method)
@@ -426,38 +344,33 @@ static int idempotent(const char *method)
            strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
 }
 
-/* One attempt on one replica. Returns the curl code; *h the handle used. */
-static CURLcode attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service svc,
-                        const struct gw_pick *pick, struct http_ctx *ctx,
-                        struct curl_slist *headers, CURL **hout)
+/* One attempt on one replica: an enum gw_up_result. */
+static int attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service svc,
+                   const struct gw_pick *pick, struct http_ctx *ctx, struct gw_up_response *resp)
 {
-    struct curl_slist *connect_to = NULL;
-    char *url = NULL;
-    CURL *h = t->easy[svc][pick->slot];
-    CURLcode cr;
+    const struct _u_request *req = ctx->req;
+    int get = strcmp(req->http_verb, "GET") == 0, head = strcmp(req->http_verb, "HEAD") == 0;
+    struct iovec iov[3];
+    struct gw_up_request rq = {
+        .addr = (const struct sockaddr *)&pick->addr,
+        .addrlen = pick->addrlen,
+        .iov = iov,
+        .iovcnt = get || head ? 2 : 3,
+        .head_method = head,
+        .connect_timeout_ms = f->connect_timeout_ms,
+        .timeout_ms = f->timeout_ms,
+        .max_age_ms = GW_MAX_CONN_AGE_MS,
+        .max_body = GW_MAX_UPSTREAM_BODY,
+        .want = fwd_response_headers,
+        .nwant = N_RESP_HEADERS,
+    };
 
-    *hout = NULL;
-    if (h == NULL && (h = t->easy[svc][pick->slot] = new_handle(t, f)) == NULL)
-        return CURLE_OUT_OF_MEMORY;
-    if (asprintf(&url, "%s%s", pick->url, ctx->req->http_url) < 0)
-        return CURLE_OUT_OF_MEMORY;
-    if (pick->connect_to[0] != '\0' &&
-        (connect_to = curl_slist_append(NULL, pick->connect_to)) == NULL) {
-        free(url);
-        return CURLE_OUT_OF_MEMORY;
-    }
-    t->len = 0;
-    t->overflow = 0;
-    clear_resp_headers(t);
-    set_options(h, ctx->req, url, headers, connect_to);
-    cr = curl_easy_perform(h);
-    /* the lists and the body are freed after this request */
-    curl_easy_setopt(h, CURLOPT_CONNECT_TO, NULL);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(connect_to);
-    free(url);
-    *hout = h;
-    return cr;
+    if (build_line(req, pick, &t->line) != VALOR_OK)
+        return GW_UP_NOMEM;
+    iov[0] = (struct iovec){t->line.p, t->line.len};
+    iov[1] = (struct iovec){t->headers.p, t->headers.len};
+    iov[2] = (struct iovec){req->binary_body, req->binary_body_length};
+    return gw_up_roundtrip(&t->conn[svc][pick->slot], &rq, &t->in, resp);
 }
 
 void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)
@@ -465,34 +378,33 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
     const struct _u_request *req = ctx->req;
     const char *name = gw_service_name(svc), *raw = req->http_url;
     struct gw_thread *t = thread_state(f);
-    struct curl_slist *headers = NULL;
+    struct gw_up_response resp;
     struct gw_pick pick;
-    unsigned status = 500;
-    int exclude = -1;
+    unsigned status;
+    int exclude = -1, rc = GW_UP_CONNECT, hrc;
     double t0;
-    CURLcode cr = CURLE_OK;
-    CURL *h = NULL;
 
-    if (raw == NULL || raw[0] != '/' || has_dot_segment(raw, strcspn(raw, "?"))) {
+    if (raw == NULL || raw[0] != '/' || bad_target_byte(raw) ||
+        has_dot_segment(raw, strcspn(raw, "?"))) {
         http_reply_error(ctx, VALOR_E_INVALID, "Invalid request path");
         return;
     }
-    ctx->upstream = name;
-    if (t == NULL || build_headers(ctx, &headers) != VALOR_OK) {
+    if (t == NULL) {
         http_reply_error(ctx, VALOR_E_NOMEM, NULL);
-        goto out;
+        return;
     }
+    hrc = build_headers(ctx, &t->headers);
+    if (hrc != VALOR_OK) {
+        http_reply_error(ctx, hrc, hrc == VALOR_E_INVALID ? "Invalid header value" : NULL);
+        return;
+    }
+    ctx->upstream = name;
     t0 = now_ms();
     for (int i = 0; i < 2; i++) {
-        if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK) {
-            if (i == 0) /* no replica at all */
-                cr = CURLE_COULDNT_CONNECT;
-            break; /* the retry found no other replica: keep the first answer */
-        }
-        cr = attempt(f, t, svc, &pick, ctx, headers, &h);
-        if (h == NULL)
-            break;
-        int refused = connect_failed(h, cr);
+        if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK)
+            break; /* none at all, or the retry found no other: keep the first answer */
+        rc = attempt(f, t, svc, &pick, ctx, &resp);
+        int refused = rc == GW_UP_CONNECT;
         gw_balancer_done(f->balancer, svc, &pick, refused);
         if (!refused || !idempotent(req->http_verb))
             break;
@@ -501,20 +413,11 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
     }
     ctx->upstream_ms = now_ms() - t0;
 
-    if (h == NULL && cr == CURLE_OK) {
-        http_reply_error(ctx, VALOR_E_NOMEM, NULL);
-        goto out;
-    }
-    if (cr == CURLE_OK) {
-        long code = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        status = (unsigned)code;
-        copy_response(ctx, t, status);
-    } else if (h == NULL) {
-        status = 503;
-        reply_upstream_error(ctx, name, 503, "Service unavailable");
+    if (rc == GW_UP_OK) {
+        status = resp.status;
+        copy_response(ctx, &resp);
     } else {
-        reply_failure(ctx, name, h, cr, t->overflow, &status);
+        status = reply_failure(ctx, name, rc);
     }
     if (f->duration != NULL) {
         char st[16];
@@ -522,13 +425,8 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
         const char *lv[] = {name, st};
         metrics_histogram_observe(f->duration, lv, ctx->upstream_ms / 1e3);
     }
-    if (t->cap > GW_KEEP_BUF_BYTES) {
-        free(t->buf);
-        t->buf = NULL;
-        t->cap = 0;
-    }
-    t->len = 0;
-    clear_resp_headers(t);
-out:
-    curl_slist_free_all(headers);
+    if (t->in.cap > GW_KEEP_BUF_BYTES)
+        gw_up_buf_free(&t->in);
+    sb_release_if_large(&t->line);
+    sb_release_if_large(&t->headers);
 }

@@ -1,7 +1,7 @@
 /* forward: proxies a request to its upstream service (platform.md §1).
  *
- * Each worker thread keeps one libcurl easy handle per upstream replica in a
- * pthread key, so connections are kept alive and reused. The method, the raw path and
+ * Each worker thread keeps one keep-alive connection per upstream replica
+ * (upstream.h) in a pthread key. The method, the raw path and
  * query, the body and a fixed list of request headers are forwarded; the
  * status, body and a fixed list of response headers are copied back. A
  * connect failure answers 503, a timeout 504, each naming the service.

@@ -2,6 +2,7 @@
  * the environment. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "gateway.h"
@@ -44,9 +45,9 @@ static void expect_refused(const char *var)
 
 START_TEST(test_bad_urls_refused)
 {
-    static const char *const bad[] = {"ftp://x:1",     "127.0.0.1:5101",  "http://",
-                                      "http:///path",  "http://h:1/?q=1", "http://h:1/#f",
-                                      "http://h:1/a b"};
+    static const char *const bad[] = {"ftp://x:1",      "127.0.0.1:5101",      "http://",
+                                      "http:///path",   "http://h:1/?q=1",     "http://h:1/#f",
+                                      "http://h:1/a b", "https://fin.internal"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         clear_env();
         setenv("RUNS_SERVICE_URL", bad[i], 1);
@@ -100,13 +101,31 @@ START_TEST(test_overrides_and_trailing_slash)
     char err[256] = "";
     clear_env();
     setenv("AUTH_SERVICE_URL", "http://svc-auth:8080/", 1);
-    setenv("FINANCIAL_SERVICE_URL", "https://fin.internal/base//", 1);
+    setenv("FINANCIAL_SERVICE_URL", "http://fin.internal/base//", 1);
     setenv("UPSTREAM_TIMEOUT_MS", "2500", 1);
     ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
     ck_assert_str_eq(c.upstream_url[GW_SVC_AUTH][0], "http://svc-auth:8080");
-    ck_assert_str_eq(c.upstream_url[GW_SVC_FINANCIAL][0], "https://fin.internal/base");
+    ck_assert_str_eq(c.upstream_url[GW_SVC_FINANCIAL][0], "http://fin.internal/base");
     ck_assert_int_eq(c.upstream_timeout_ms, 2500);
     gw_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_worker_threads)
+{
+    struct gw_config c;
+    char err[256] = "";
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    clear_env();
+    ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
+    /* blocking workers: 8 per core, 16 to 64 */
+    ck_assert_int_eq(c.base.worker_threads, cores * 8 < 16 ? 16 : cores * 8 > 64 ? 64 : cores * 8);
+    gw_config_free(&c);
+    setenv("WORKER_THREADS", "3", 1);
+    ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
+    ck_assert_int_eq(c.base.worker_threads, 3);
+    gw_config_free(&c);
+    unsetenv("WORKER_THREADS");
 }
 END_TEST
 
@@ -210,6 +229,7 @@ int main(void)
     TCase *tc = tcase_create("config");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_bad_urls_refused);
+    tcase_add_test(tc, test_worker_threads);
     tcase_add_test(tc, test_bad_timeouts_refused);
     tcase_add_test(tc, test_gw_start_refuses_bad_config);
     tcase_add_test(tc, test_defaults);
