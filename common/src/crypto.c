@@ -40,6 +40,29 @@ int crypto_random(void *buf, size_t len)
     return VALOR_OK;
 }
 
+/* UUIDs take their bytes from a per-thread pool of getrandom output,
+ * refilled 16 UUIDs at a time: one system call per request for the request
+ * id was a visible share of the gateway's CPU. The bytes are the kernel's
+ * CSPRNG output all the same; nothing forks after start. */
+#define UUID_POOL_BYTES 256
+
+static int uuid_bytes(unsigned char b[16])
+{
+    static _Thread_local unsigned char pool[UUID_POOL_BYTES];
+    static _Thread_local size_t used = UUID_POOL_BYTES;
+
+    if (used == UUID_POOL_BYTES) {
+        int rc = crypto_random(pool, sizeof(pool));
+        if (rc != VALOR_OK)
+            return rc;
+        used = 0;
+    }
+    memcpy(b, pool + used, 16);
+    explicit_bzero(pool + used, 16); /* handed out once */
+    used += 16;
+    return VALOR_OK;
+}
+
 int crypto_uuid4(char out[CRYPTO_UUID_LEN])
 {
     unsigned char b[16];
@@ -48,7 +71,7 @@ int crypto_uuid4(char out[CRYPTO_UUID_LEN])
 
     if (out == NULL)
         return VALOR_E_INVALID;
-    rc = crypto_random(b, sizeof(b));
+    rc = uuid_bytes(b);
     if (rc != VALOR_OK)
         return rc;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */

@@ -213,6 +213,38 @@ START_TEST(uuid4_unique)
 }
 END_TEST
 
+/* Each thread draws from its own pool of random bytes: none may repeat
+ * another thread's UUIDs. */
+#define UUID_THREADS 4
+#define UUIDS_PER_THREAD 2000
+
+static void *uuid_worker(void *arg)
+{
+    char(*u)[CRYPTO_UUID_LEN] = arg;
+    for (int i = 0; i < UUIDS_PER_THREAD; i++)
+        if (crypto_uuid4(u[i]) != VALOR_OK)
+            u[i][0] = '\0';
+    return NULL;
+}
+
+START_TEST(uuid4_unique_across_threads)
+{
+    char(*u)[CRYPTO_UUID_LEN] = calloc(UUID_THREADS * UUIDS_PER_THREAD, sizeof(*u));
+    pthread_t th[UUID_THREADS];
+    ck_assert_ptr_nonnull(u);
+    for (int t = 0; t < UUID_THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, uuid_worker, u + t * UUIDS_PER_THREAD), 0);
+    for (int t = 0; t < UUID_THREADS; t++)
+        pthread_join(th[t], NULL);
+    qsort(u, UUID_THREADS * UUIDS_PER_THREAD, sizeof(*u), cmp_uuid);
+    for (int i = 0; i < UUID_THREADS * UUIDS_PER_THREAD; i++)
+        ck_assert_msg(crypto_is_uuid(u[i]), "not a uuid: '%s'", u[i]);
+    for (int i = 1; i < UUID_THREADS * UUIDS_PER_THREAD; i++)
+        ck_assert_msg(strcmp(u[i - 1], u[i]) != 0, "duplicate uuid %s", u[i]);
+    free(u);
+}
+END_TEST
+
 /* ---- random bytes and tokens ---- */
 
 START_TEST(random_token_rejects_small_buffer)
@@ -305,6 +337,7 @@ static Suite *crypto_suite(void)
     tcase_add_test(tc, uuid_is_uuid_accepts);
     tcase_add_test(tc, uuid4_format);
     tcase_add_test(tc, uuid4_unique);
+    tcase_add_test(tc, uuid4_unique_across_threads);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");
