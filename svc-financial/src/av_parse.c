@@ -112,7 +112,21 @@ static const struct map cash_map[] = {{"operating_cash_flow", "operatingCashflow
                                       {"capital_expenditures", "capitalExpenditures"},
                                       {NULL, NULL}};
 
-/* annualReports → our statements, newest first, at most FIN_SHOW_STATEMENTS. */
+static int has_date(const json_t *list, const char *date)
+{
+    size_t i;
+    const json_t *st;
+    json_array_foreach(list, i, st)
+    {
+        if (strcmp(json_string_value(json_object_get(st, "fiscal_date")), date) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* annualReports → our statements, newest first, at most FIN_SHOW_STATEMENTS.
+ * A fiscal date listed twice keeps its first report (the store allows one
+ * statement per fiscal date; found by the av_parse fuzz target). */
 static int statements(const json_t *payload, const struct map *m, const char *function,
                       json_t **out, struct fin_upstream_err *err)
 {
@@ -135,6 +149,8 @@ static int statements(const json_t *payload, const struct map *m, const char *fu
         if (!json_is_object(r) || !fin_date_valid(date))
             return fail(err, 502, VALOR_E_INTERNAL,
                         "Alpha Vantage returned malformed data: bad fiscalDateEnding", function);
+        if (has_date(list, date))
+            continue;
         if ((st = json_object()) == NULL || json_array_append_new(list, st) != 0)
             return VALOR_E_NOMEM;
         json_object_set_new(st, "fiscal_date", json_string(date));

@@ -315,6 +315,24 @@ START_TEST(test_av_company)
     ck_assert_int_eq(fin_av_company("IBM", ov, NULL, NULL, NULL, &c, &u), VALOR_OK);
     ck_assert_int_eq(json_array_size(json_object_get(c, "income_statements")), 0);
     json_decref(c);
+    /* a fiscal year listed twice keeps its first report, and the result is
+     * still a valid <Company> (an input of the av_parse fuzz target) */
+    json_t *dup = json_loads("{\"annualReports\":[{\"fiscalDateEnding\":\"2023-12-31\","
+                             "\"totalAssets\":\"11000\"},{\"fiscalDateEnding\":\"2023-12-31\","
+                             "\"totalAssets\":\"22000\"},{\"fiscalDateEnding\":\"2022-12-31\"}]}",
+                             0, NULL);
+    ck_assert_int_eq(fin_av_company("IBM", ov, NULL, dup, NULL, &c, &u), VALOR_OK);
+    json_t *sheets = json_object_get(c, "balance_sheets");
+    ck_assert_int_eq(json_array_size(sheets), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(sheets, 0), "total_assets")),
+                     11000);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(sheets, 1), "fiscal_date")),
+                     "2022-12-31");
+    ck_assert_msg(fin_company_normalize(c, "IBM", &again, &cite, &e) == VALOR_OK, "%s: %s", e.field,
+                  e.msg);
+    json_decref(again);
+    json_decref(c);
+    json_decref(dup);
     json_decref(ov);
     json_decref(is);
     json_decref(bs);
