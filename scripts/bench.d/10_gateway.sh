@@ -35,7 +35,7 @@ PORT=$up_port WORKER_THREADS=2 "$up_bin" >"$dir/upstream.out" 2>&1 </dev/null &
 pids+=($!)
 up_pid=$!
 gw_port=$(free_port)
-HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO WORKER_THREADS=4 \
+HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO \
     AUTH_SERVICE_URL="http://127.0.0.1:$up_port" RUNS_SERVICE_URL="http://127.0.0.1:$up_port" \
     FINANCIAL_SERVICE_URL="http://127.0.0.1:$up_port" DEALS_SERVICE_URL="http://127.0.0.1:$up_port" \
     RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
@@ -85,26 +85,37 @@ path=/api/runs
 check=$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "http://127.0.0.1:$gw_port$path")
 [ "$check" = 200 ] || { echo "| gateway overhead | failed | | gateway answered $check |"; exit 1; }
 
-# CPU time (user + system) of a process so far, in clock ticks
+# CPU time (user + system) of processes so far, in clock ticks
 cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+    local p t=0
+    for p in "$@"; do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
 }
-# measure URL [PID] → "rps p50_ms p99_ms cpu_us_per_request" (CPU of PID, "?" without)
+# µs of CPU per request: ticks requests
+per_request() {
+    awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "?" }'
+}
+redis_port=${REDIS_URL##*:}
+redis_pid=$(pgrep -f "redis-server .*:${redis_port%%/*}\$" | head -1)
+# measure URL PROXY_PIDS… → "rps p50_ms p99_ms" and the CPU µs per request of
+# the proxy (the pids given; none: "-"), the upstream, Redis and wrk
 measure() {
-    local out rps p50 p99 n t0=0 t1=0 cpu="?"
-    [ -n "${2:-}" ] && t0=$(cpu_ticks "$2")
-    out=$(wrk "${WRK_ARGS[@]}" "${hdr[@]}" "$1" 2>&1)
-    [ -n "${2:-}" ] && t1=$(cpu_ticks "$2")
+    local url=$1 out rps p50 p99 n t0 t1 u0 u1 r0 r1 wrk_s
+    shift
+    t0=$(cpu_ticks "$@") u0=$(cpu_ticks "$up_pid") r0=$(cpu_ticks $redis_pid)
+    out=$( { TIMEFORMAT='wrk-cpu %U %S'; time wrk "${WRK_ARGS[@]}" "${hdr[@]}" "$url"; } 2>&1)
+    t1=$(cpu_ticks "$@") u1=$(cpu_ticks "$up_pid") r1=$(cpu_ticks $redis_pid)
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     n=$(awk '/requests in/ {print $1}' <<<"$out")
-    if [ -n "${2:-}" ] && [ "${n:-0}" -gt 0 ]; then
-        cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" \
-            'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
-    fi
-    grep -q 'Non-2xx' <<<"$out" && echo "warning: non-2xx answers for $1" >&2
-    echo "${rps:-0} $(to_ms "$p50") $(to_ms "$p99") $cpu"
+    wrk_s=$(awk '/^wrk-cpu/ {printf "%.0f", ($2 + $3) * 1e6 / '"${n:-1}"'}' <<<"$out")
+    grep -q 'Non-2xx' <<<"$out" && echo "warning: non-2xx answers for $url" >&2
+    local proxy="-"
+    [ $# -gt 0 ] && proxy=$(per_request $((t1 - t0)) "${n:-0}")
+    echo "${rps:-0} $(to_ms "$p50") $(to_ms "$p99") $proxy $(per_request $((u1 - u0)) "${n:-0}") $(per_request $((r1 - r0)) "${n:-0}") ${wrk_s:-?}"
 }
 # wrk prints 1.23ms / 456.00us / 1.20s
 to_ms() {
@@ -115,23 +126,26 @@ to_ms() {
         else printf "?" }'
 }
 
-read -r d_rps d_p50 d_p99 d_cpu < <(measure "http://127.0.0.1:$up_port$path" "$up_pid")
+read -r d_rps d_p50 d_p99 _ d_up _ d_wrk < <(measure "http://127.0.0.1:$up_port$path")
 if [ "$nginx_ok" = 1 ]; then
-    read -r n_rps n_p50 n_p99 _ < <(measure "http://127.0.0.1:$ng_port$path")
+    ng_pids=$(cat "$dir/nginx/nginx.pid")
+    ng_pids="$ng_pids $(pgrep -P "$ng_pids" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    read -r n_rps n_p50 n_p99 n_cpu n_up _ n_wrk < <(measure "http://127.0.0.1:$ng_port$path" $ng_pids)
 fi
-read -r g_rps g_p50 g_p99 g_cpu < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
+read -r g_rps g_p50 g_p99 g_cpu g_up g_redis g_wrk < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
 blocked=$(curl -s "http://127.0.0.1:$gw_port/metrics" | awk '/^rate_limit_blocked_total/ {s += $2} END {print s + 0}')
 backend=$(curl -s "http://127.0.0.1:$gw_port/metrics" | grep -c '^rate_limiter_backend{backend="redis"} 1')
 
 settings="wrk ${WRK_ARGS[*]}, GET $path"
-echo "| upstream direct | ${d_rps%.*} | req/s | p50 ${d_p50} ms, p99 ${d_p99} ms; upstream CPU ${d_cpu} µs/request; $settings |"
+echo "| upstream direct | ${d_rps%.*} | req/s | p50 ${d_p50} ms, p99 ${d_p99} ms; CPU µs/request: upstream ${d_up}, wrk ${d_wrk}; $settings |"
 if [ "$nginx_ok" = 1 ]; then
-    echo "| nginx keep-alive proxy | ${n_rps%.*} | req/s | p50 ${n_p50} ms, p99 ${n_p99} ms; access log on |"
+    echo "| nginx keep-alive proxy | ${n_rps%.*} | req/s | p50 ${n_p50} ms, p99 ${n_p99} ms; access log on; CPU µs/request: nginx ${n_cpu}, upstream ${n_up}, wrk ${n_wrk} |"
 else
     echo "| nginx keep-alive proxy | skipped | | nginx did not start ($(head -c 120 "$dir/nginx.err")) |"
 fi
-echo "| gateway full pipeline | ${g_rps%.*} | req/s | p50 ${g_p50} ms, p99 ${g_p99} ms; JWT + Redis GCRA (backend redis: $backend, refused: $blocked) + access log + metrics |"
-echo "| gateway CPU per request | ${g_cpu} | µs | user + system time of the gateway process during its run (the upstream's, Redis' and wrk's not included) |"
+echo "| gateway full pipeline | ${g_rps%.*} | req/s | p50 ${g_p50} ms, p99 ${g_p99} ms; JWT + Redis GCRA (backend redis: $backend, refused: $blocked) + access log + metrics; CPU µs/request: upstream ${g_up}, Redis ${g_redis}, wrk ${g_wrk} |"
+echo "| gateway CPU per request | ${g_cpu} | µs | user + system time of the gateway process during its run (nginx: ${n_cpu:-?} µs) |"
 if [ "$nginx_ok" = 1 ]; then
     ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "?" }')
     dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN { printf "%+.2f", g - n }')
