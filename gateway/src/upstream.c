@@ -255,6 +255,22 @@ static const char *find_head_end(const char *data, size_t len)
     return NULL;
 }
 
+/* RFC 9110 tchar: the bytes of a field name. */
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* A bare CR, LF or NUL inside a line: the line is refused, not repaired. */
+static int has_bare_ctl(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if (*p == '\r' || *p == '\n' || *p == '\0')
+            return 1;
+    return 0;
+}
+
 static int token_eq(const char *p, size_t n, const char *tok)
 {
     return strlen(tok) == n && strncasecmp(p, tok, n) == 0;
@@ -296,7 +312,8 @@ static int parse_head(char *data, size_t head_len, const struct gw_up_request *r
     h->len = head_len;
     /* HTTP/1.x SP 3DIGIT [SP reason] */
     if (eol == NULL || eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 ||
-        (p[7] != '0' && p[7] != '1') || p[8] != ' ' || (eol - p > 12 && p[12] != ' '))
+        (p[7] != '0' && p[7] != '1') || p[8] != ' ' || (eol - p > 12 && p[12] != ' ') ||
+        has_bare_ctl(p, eol))
         return GW_UP_MALFORMED;
     for (int i = 9; i < 12; i++)
         if (p[i] < '0' || p[i] > '9')
@@ -304,7 +321,7 @@ static int parse_head(char *data, size_t head_len, const struct gw_up_request *r
     h->http10 = p[7] == '0';
     h->close = h->http10;
     h->status = (unsigned)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
-    if (h->status < 100)
+    if (h->status < 100 || h->status > 599)
         return GW_UP_MALFORMED;
     for (size_t i = 0; i < GW_UP_MAX_WANT; i++)
         h->want_off[i] = (size_t)-1;
@@ -312,8 +329,11 @@ static int parse_head(char *data, size_t head_len, const struct gw_up_request *r
     for (p = eol + 2; p < end - 2; p = eol + 2) {
         eol = (char *)find_crlf(p, end);
         char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon == NULL || colon == p)
+        if (colon == NULL || colon == p || has_bare_ctl(p, eol))
             return GW_UP_MALFORMED;
+        for (const char *q = p; q < colon; q++)
+            if (!is_tchar((unsigned char)*q))
+                return GW_UP_MALFORMED; /* e.g. "Content-Length : 5" */
         size_t nlen = (size_t)(colon - p);
         char *v = colon + 1, *ve = eol;
         while (v < ve && (*v == ' ' || *v == '\t'))

@@ -25,6 +25,7 @@ declare -A SOURCES=(
     [av_parse]="svc-financial/src/av_parse.c svc-financial/src/company.c svc-financial/src/fin_util.c"
     [jwt]=""
     [routes]="gateway/src/routes.c"
+    [upstream_response]="gateway/src/upstream.c"
     [notes_etag]="svc-deals/src/handlers_notes.c svc-deals/src/deals.c svc-deals/src/stmts.c"
 )
 
