@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,6 +329,54 @@ START_TEST(test_dot_segments_rejected)
 }
 END_TEST
 
+/* Sends `head` (a request line; the token and tenant headers are added) on
+ * a fresh TCP connection and reads the answer until the gateway closes. */
+static void raw_request(const char *line, char *out, size_t outlen)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)gw_port_no),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char req[4096];
+    size_t got = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int n = snprintf(req, sizeof(req), "%s\r\nHost: gw\r\n%s\r\n%s\r\nConnection: close\r\n\r\n",
+                     line, auth_hdr, tenant_hdr);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    for (;;) {
+        ssize_t k = recv(fd, out + got, outlen - 1 - got, 0);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    out[got] = '\0';
+    close(fd);
+}
+
+START_TEST(test_control_bytes_in_target_not_forwarded)
+{
+    /* bytes that would end or split the request line written to the service */
+    static const char *const lines[] = {"GET /api/runs/a\x7f"
+                                        "b HTTP/1.1",
+                                        "GET /api/runs/a\x01"
+                                        "b HTTP/1.1",
+                                        "GET /api/runs?q=\x7f HTTP/1.1"};
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char resp[8192];
+        raw_request(lines[i], resp, sizeof(resp));
+        ck_assert_msg(strncmp(resp, "HTTP/1.1 400", 12) == 0, "request %zu: %.40s", i, resp);
+        ck_assert_msg(strstr(resp, "\"upstream\"") == NULL, "request %zu forwarded: %s", i, resp);
+        ck_assert_msg(strstr(resp, "Invalid request path") != NULL, "request %zu: %s", i, resp);
+    }
+    /* the same path without the control byte is forwarded */
+    char resp[8192];
+    raw_request("GET /api/runs/ab HTTP/1.1", resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%.40s", resp);
+    ck_assert_ptr_nonnull(strstr(resp, "\"upstream\":\"runs\""));
+}
+END_TEST
+
 START_TEST(test_upstream_response_too_large_502)
 {
     struct tu_http_resp r;
@@ -585,6 +634,7 @@ int main(void)
     tcase_set_timeout(up, 30);
     tcase_add_test(up, test_unrouted_paths_not_forwarded);
     tcase_add_test(up, test_dot_segments_rejected);
+    tcase_add_test(up, test_control_bytes_in_target_not_forwarded);
     tcase_add_test(up, test_upstream_response_too_large_502);
     tcase_add_test(up, test_slow_upstream_504);
     tcase_add_test(up, test_each_prefix_reaches_its_service);
