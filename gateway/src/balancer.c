@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "valor/clock.h"
 #include "valor/err.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
@@ -58,13 +59,6 @@ struct gw_balancer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void set_up(struct gw_balancer *b, const struct pool *p, const struct replica *r, int v)
 {
@@ -257,8 +251,7 @@ static void *resolver_main(void *arg)
     pthread_mutex_lock(&b->mu);
     while (!b->stopping) {
         struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_sec += b->cfg->upstream_resolve_interval_s;
+        clock_deadline(&dl, (int)(b->cfg->upstream_resolve_interval_s * 1000));
         int rc = 0;
         while (!b->stopping && rc == 0)
             rc = pthread_cond_timedwait(&b->cv, &b->mu, &dl);
@@ -278,7 +271,6 @@ int gw_balancer_new(const struct gw_config *cfg, struct metrics_registry *reg,
 {
     static const char *const ln[] = {"service", "address"};
     struct gw_balancer *b = calloc(1, sizeof(*b));
-    pthread_condattr_t ca;
     int rc = VALOR_OK, any_name = 0;
 
     *out = NULL;
@@ -286,10 +278,7 @@ int gw_balancer_new(const struct gw_config *cfg, struct metrics_registry *reg,
         return VALOR_E_NOMEM;
     b->cfg = cfg;
     pthread_mutex_init(&b->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&b->cv);
     for (int s = 0; s < GW_SVC_COUNT; s++)
         pthread_rwlock_init(&b->pools[s].lock, NULL);
     if (reg != NULL)
@@ -356,7 +345,7 @@ static void fill_pick(const struct pool *p, int slot, int probe, struct gw_pick 
 int gw_balancer_pick(struct gw_balancer *b, enum gw_service svc, int exclude, struct gw_pick *out)
 {
     struct pool *p = &b->pools[svc];
-    long long now = mono_ms(), oldest = 0;
+    long long now = (long long)clock_mono_ms(), oldest = 0;
     int n, start, found = -1, probe = 0, fallback = -1;
 
     out->slot = -1;
@@ -413,7 +402,7 @@ void gw_balancer_done(struct gw_balancer *b, enum gw_service svc, const struct g
     int fails = atomic_fetch_add(&r->fails, 1) + 1;
     long long until = atomic_load(&r->out_until);
     if (until != 0 || fails >= b->cfg->upstream_fail_threshold) {
-        atomic_store(&r->out_until, mono_ms() + b->cfg->upstream_cooldown_ms);
+        atomic_store(&r->out_until, (long long)clock_mono_ms() + b->cfg->upstream_cooldown_ms);
         if (until == 0) {
             set_up(b, p, r, 0);
             log_warn(NULL, "upstream_out",

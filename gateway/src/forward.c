@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "valor/clock.h"
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/log.h"
@@ -305,13 +306,6 @@ static void copy_response(struct http_ctx *ctx, const struct gw_up_response *r)
             u_map_put(ctx->resp->map_header, fwd_response_headers[i], r->header[i]);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Answers a failed exchange: 503 when the service could not be reached or
  * dropped the connection, 504 on a timeout, 502 for an answer that cannot
  * be passed on. Returns the status. */
@@ -399,7 +393,7 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
         return;
     }
     ctx->upstream = name;
-    t0 = now_ms();
+    t0 = clock_mono_ms();
     for (int i = 0; i < 2; i++) {
         if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK)
             break; /* none at all, or the retry found no other: keep the first answer */
@@ -411,7 +405,7 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
         /* the request never left: once more on another replica */
         exclude = pick.slot;
     }
-    ctx->upstream_ms = now_ms() - t0;
+    ctx->upstream_ms = clock_mono_ms() - t0;
 
     if (rc == GW_UP_OK) {
         status = resp.status;

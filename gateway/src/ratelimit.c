@@ -8,6 +8,7 @@
 
 #include "rl_local.h"
 #include "rl_redis.h"
+#include "valor/clock.h"
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/kv.h"
@@ -24,13 +25,6 @@ struct gw_ratelimit {
     struct metrics_label_limiter *tenants;
 };
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void set_backend_metric(struct gw_ratelimit *rl, int local)
 {
     if (rl->backend == NULL)
@@ -45,7 +39,7 @@ static void to_local(struct gw_ratelimit *rl, const char *why)
     int expected = 0;
     if (!atomic_compare_exchange_strong(&rl->open, &expected, 1))
         return;
-    atomic_store(&rl->next_probe_ms, mono_ms() + rl->cfg->redis_probe_interval_ms);
+    atomic_store(&rl->next_probe_ms, (long long)clock_mono_ms() + rl->cfg->redis_probe_interval_ms);
     gw_rl_redis_reset(rl->redis); /* every old connection is suspect */
     set_backend_metric(rl, 1);
     log_warn(NULL, "rate_limiter_backend",
@@ -128,7 +122,7 @@ static int ask_redis(struct gw_ratelimit *rl, const char *key, const char *jti, 
     int rc;
 
     if (atomic_load(&rl->open)) {
-        long long now = mono_ms(), next = atomic_load(&rl->next_probe_ms);
+        long long now = (long long)clock_mono_ms(), next = atomic_load(&rl->next_probe_ms);
         /* one probe per interval, taken by whichever request claims it */
         if (now < next || !atomic_compare_exchange_strong(&rl->next_probe_ms, &next,
                                                           now + rl->cfg->redis_probe_interval_ms))
@@ -136,13 +130,13 @@ static int ask_redis(struct gw_ratelimit *rl, const char *key, const char *jti, 
     }
     if (jti != NULL && kv_denylist_key(jti, deny, sizeof(deny)) != VALOR_OK)
         jti = NULL;
-    t0 = mono_ms();
+    t0 = (long long)clock_mono_ms();
     rc = gw_rl_redis_check(rl->redis, key, jti != NULL ? deny : NULL, n, period_ms, revoked, g);
     if (rc != VALOR_OK) {
         to_local(rl, "failed");
         return rc;
     }
-    if (mono_ms() - t0 > rl->cfg->base.redis_timeout_ms)
+    if ((long long)clock_mono_ms() - t0 > rl->cfg->base.redis_timeout_ms)
         to_local(rl, "too slow"); /* this answer is still good */
     else
         to_redis(rl);

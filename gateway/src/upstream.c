@@ -12,15 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "valor/clock.h"
+
 #define READ_CHUNK ((size_t)16 << 10)
 #define MAX_CHUNK_LINE 1024 /* a chunk-size line with its extensions */
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 void gw_up_conn_init(struct gw_up_conn *c)
 {
@@ -66,7 +61,7 @@ const char *gw_up_strerror(int result)
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
-        long long left = deadline - mono_ms();
+        long long left = deadline - (long long)clock_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {.fd = fd, .events = events};
@@ -98,7 +93,7 @@ static int set_timeouts(struct gw_up_conn *c, long ms)
  * sum: the timeout is lowered to what is left when that is less. */
 static int fit_timeout(struct gw_up_conn *c, long long deadline)
 {
-    long long left = deadline - mono_ms();
+    long long left = deadline - (long long)clock_mono_ms();
     if (left <= 0)
         return GW_UP_TIMEOUT;
     if (left + 10 < c->timeout_ms || left > c->timeout_ms)
@@ -108,7 +103,7 @@ static int fit_timeout(struct gw_up_conn *c, long long deadline)
 
 static int do_connect(struct gw_up_conn *c, const struct gw_up_request *rq, long long deadline)
 {
-    long long cdl = mono_ms() + rq->connect_timeout_ms;
+    long long cdl = (long long)clock_mono_ms() + rq->connect_timeout_ms;
     int one = 1, err = 0;
     socklen_t elen = sizeof(err);
     int fd = socket(rq->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -523,7 +518,7 @@ static int read_response(struct reader *r, const struct gw_up_request *rq, struc
 int gw_up_roundtrip(struct gw_up_conn *c, const struct gw_up_request *rq, struct gw_up_buf *buf,
                     struct gw_up_response *out)
 {
-    long long now = mono_ms(), deadline = now + rq->timeout_ms;
+    long long now = (long long)clock_mono_ms(), deadline = now + rq->timeout_ms;
     struct head h;
     size_t body_len = 0;
     int rc = GW_UP_IO;
@@ -557,7 +552,7 @@ int gw_up_roundtrip(struct gw_up_conn *c, const struct gw_up_request *rq, struct
     if (h.close)
         gw_up_conn_close(c);
     else
-        c->idle_since_ms = mono_ms();
+        c->idle_since_ms = (long long)clock_mono_ms();
     out->status = h.status;
     out->body = buf->data + h.len;
     out->body_len = body_len;
