@@ -9,20 +9,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fuzz_common.h"
 #include "upstream.h"
+#include "valor/clock.h"
 
 static const char *const want[] = {"Content-Type", "ETag", "Location", "Retry-After"};
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.fd = sv[0];
     memcpy(&c.peer, &nowhere, sizeof(nowhere));
     c.peerlen = sizeof(nowhere);
-    c.idle_since_ms = now_ms();
+    c.idle_since_ms = (long long)clock_mono_ms();
     c.timeout_ms = 0; /* fitted on first use */
 
     int rc = gw_up_roundtrip(&c, &rq, &buf, &r);
