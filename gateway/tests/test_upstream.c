@@ -126,9 +126,15 @@ static void fake_stop(struct fake *f)
 
 static const char *const want[] = {"Content-Type", "ETag", "Location"};
 
-/* One exchange: GET / (or `method` with `body`) against f. */
-static int exchange(struct fake *f, struct gw_up_conn *c, struct gw_up_buf *b, const char *method,
-                    const char *body, size_t max_body, struct gw_up_response *out)
+struct client {
+    struct gw_up_conn c;
+    struct gw_up_buf b;
+    struct gw_up_response r;
+};
+
+/* One exchange: `method` (with `body`, or NULL) against f; the answer in cl->r. */
+static int exchange(struct fake *f, struct client *cl, const char *method, const char *body,
+                    size_t max_body)
 {
     char head[256];
     snprintf(head, sizeof(head),
@@ -146,14 +152,8 @@ static int exchange(struct fake *f, struct gw_up_conn *c, struct gw_up_buf *b, c
                                .max_body = max_body,
                                .want = want,
                                .nwant = 3};
-    return gw_up_roundtrip(c, &rq, b, out);
+    return gw_up_roundtrip(&cl->c, &rq, &cl->b, &cl->r);
 }
-
-struct client {
-    struct gw_up_conn c;
-    struct gw_up_buf b;
-    struct gw_up_response r;
-};
 
 static void client_init(struct client *cl)
 {
@@ -173,6 +173,14 @@ static void assert_body(const struct gw_up_response *r, const char *expect)
     ck_assert(memcmp(r->body, expect, r->body_len) == 0);
 }
 
+/* An exchange that must succeed with body `expect`. */
+static void expect_body(struct fake *f, struct client *cl, const char *method, const char *body,
+                        size_t max_body, const char *expect)
+{
+    ck_assert_int_eq(exchange(f, cl, method, body, max_body), GW_UP_OK);
+    assert_body(&cl->r, expect);
+}
+
 START_TEST(test_content_length_keepalive_reused)
 {
     const struct step s[] = {
@@ -184,14 +192,14 @@ START_TEST(test_content_length_keepalive_reused)
     struct client cl;
     fake_start(&f, s, 2);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.status, 200);
     assert_body(&cl.r, "{\"a\":1}");
     ck_assert_str_eq(cl.r.header[0], "application/json");
     ck_assert_ptr_null(cl.r.header[1]);
     int fd = cl.c.fd;
     ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "POST", "{\"n\":2}", 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "POST", "{\"n\":2}", 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.status, 201);
     assert_body(&cl.r, "ok");
     ck_assert_str_eq(cl.r.header[2], "/runs/9"); /* case-insensitive name, value trimmed */
@@ -218,11 +226,10 @@ START_TEST(test_chunked_in_small_pieces)
     struct client cl;
     fake_start(&f, s, 2);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "hello 0123456789");
+    expect_body(&f, &cl, "GET", NULL, 1024, "hello 0123456789");
     ck_assert_str_eq(cl.r.header[1], "\"v1\"");
     ck_assert_int_ge(cl.c.fd, 0);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.body_len, 0);
     ck_assert_int_eq(f.accepted, 1);
     client_free(&cl);
@@ -241,14 +248,11 @@ START_TEST(test_until_close_and_connection_close)
     struct client cl;
     fake_start(&f, s, 3);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "all of it");
+    expect_body(&f, &cl, "GET", NULL, 1024, "all of it");
     ck_assert_int_eq(cl.c.fd, -1);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "bye");
+    expect_body(&f, &cl, "GET", NULL, 1024, "bye");
     ck_assert_int_eq(cl.c.fd, -1);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "v0");
+    expect_body(&f, &cl, "GET", NULL, 1024, "v0");
     ck_assert_int_eq(cl.c.fd, -1);
     ck_assert_int_eq(f.accepted, 3);
     client_free(&cl);
@@ -267,11 +271,10 @@ START_TEST(test_stale_connection_replaced)
     struct client cl;
     fake_start(&f, s, 2);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_OK);
     ck_assert_int_ge(cl.c.fd, 0); /* the client believes it can reuse it */
     sleep_ms(50);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "POST", "{}", 1024, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "b");
+    expect_body(&f, &cl, "POST", "{}", 1024, "b");
     ck_assert_int_eq(f.accepted, 2);
     client_free(&cl);
     fake_stop(&f);
@@ -290,15 +293,15 @@ START_TEST(test_interim_204_and_head)
     struct client cl;
     fake_start(&f, s, 4);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.status, 200);
     assert_body(&cl.r, "ok");
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "DELETE", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "DELETE", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.status, 204);
     ck_assert_uint_eq(cl.r.body_len, 0);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "HEAD", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "HEAD", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.body_len, 0); /* the length describes a GET's body */
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_OK);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_OK);
     ck_assert_uint_eq(cl.r.status, 304);
     ck_assert_str_eq(cl.r.header[1], "\"e\"");
     ck_assert_int_eq(f.accepted, 1);
@@ -315,7 +318,7 @@ static void expect_refused(const char *answer, size_t max_body, int expect)
     struct client cl;
     fake_start(&f, s, 1);
     client_init(&cl);
-    int rc = exchange(&f, &cl.c, &cl.b, "GET", NULL, max_body, &cl.r);
+    int rc = exchange(&f, &cl, "GET", NULL, max_body);
     ck_assert_msg(rc == expect, "%s: got %s, expected %s", answer, gw_up_strerror(rc),
                   gw_up_strerror(expect));
     ck_assert_int_eq(cl.c.fd, -1);
@@ -366,8 +369,7 @@ START_TEST(test_too_large_refused)
     struct client cl;
     fake_start(&f, s, 1);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 10, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "0123456789");
+    expect_body(&f, &cl, "GET", NULL, 10, "0123456789");
     client_free(&cl);
     fake_stop(&f);
 }
@@ -388,7 +390,7 @@ START_TEST(test_eof_mid_answer_and_silence)
     fake_start(&f, s, 1);
     client_init(&cl);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ck_assert_int_eq(exchange(&f, &cl.c, &cl.b, "GET", NULL, 1024, &cl.r), GW_UP_TIMEOUT);
+    ck_assert_int_eq(exchange(&f, &cl, "GET", NULL, 1024), GW_UP_TIMEOUT);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     ck_assert_msg(ms >= 650 && ms < 1400, "timed out after %.0f ms (timeout 700)", ms);
@@ -428,11 +430,9 @@ START_TEST(test_other_address_reconnects)
     fake_start(&f1, s1, 1);
     fake_start(&f2, s2, 1);
     client_init(&cl);
-    ck_assert_int_eq(exchange(&f1, &cl.c, &cl.b, "GET", NULL, 10, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "1");
+    expect_body(&f1, &cl, "GET", NULL, 10, "1");
     /* the same slot now names another replica: its own connection */
-    ck_assert_int_eq(exchange(&f2, &cl.c, &cl.b, "GET", NULL, 10, &cl.r), GW_UP_OK);
-    assert_body(&cl.r, "2");
+    expect_body(&f2, &cl, "GET", NULL, 10, "2");
     ck_assert_int_eq(f1.accepted, 1);
     ck_assert_int_eq(f2.accepted, 1);
     client_free(&cl);
