@@ -8,7 +8,7 @@ PACKAGES=(
     libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libhiredis-dev
     libnats-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
     libcrypt-dev check libsubunit-dev
-    postgresql redis-server nats-server curl iproute2 procps
+    postgresql redis-server nats-server curl iproute2 procps stress-ng
 )
 
 missing=()
