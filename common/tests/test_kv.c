@@ -32,7 +32,7 @@ static pid_t redis_start(int port, const char *const *extra)
     argv[n] = NULL;
     pid_t pid = tu_spawn(argv, NULL);
     ck_assert_int_gt(pid, 0);
-    ck_assert_msg(tu_wait_port(port, 5000) == 0, "private redis-server did not start on %d", port);
+    ck_assert_msg(tu_wait_port(port, 30000) == 0, "private redis-server did not start on %d", port);
     return pid;
 }
 

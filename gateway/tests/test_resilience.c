@@ -50,7 +50,7 @@ static void redis_start(void)
                           NULL};
     redis_pid = tu_spawn(argv, NULL);
     ck_assert_int_gt(redis_pid, 0);
-    ck_assert_int_eq(tu_wait_port(redis_port, 5000), 0);
+    ck_assert_int_eq(tu_wait_port(redis_port, 30000), 0);
 }
 
 static void redis_stop(void)
