@@ -353,6 +353,10 @@ int cfg_load(struct valor_cfg *cfg, const char *service, int default_port, char 
         (rc = env_int("METRICS_MAX_TENANTS", 100, 1, 100000, &cfg->metrics_max_tenants, errbuf,
                       errlen)) ||
         (rc = env_int("DB_CONNECT_TIMEOUT_MS", 2000, 1, 600000, &cfg->db_timeout_ms, errbuf,
+                      errlen)) ||
+        (rc = env_int("REVOCATION_LOCAL_MAX", 262144, 1, 10000000, &cfg->revocation_local_max,
+                      errbuf, errlen)) ||
+        (rc = env_int("REVOCATION_REPLAY_S", 90000, 60, 31622400, &cfg->revocation_replay_s, errbuf,
                       errlen)))
         goto out;
     cfg->max_body_bytes = (size_t)body;

@@ -382,3 +382,44 @@ int kv_denylist_key(const char *jti, char *buf, size_t len)
         return VALOR_E_INVALID;
     return VALOR_OK;
 }
+
+int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s)
+{
+    char key[128], ex[24];
+    const char *argv[] = {"SET", key, "1", "EX", ex};
+    size_t argvlen[5] = {3, 0, 1, 2, 0};
+    int rc = VALOR_OK;
+
+    if (c == NULL)
+        return VALOR_E_INVALID;
+    if (n == 0)
+        return VALOR_OK;
+    for (size_t i = 0; i < n; i++) /* all or nothing: no command may stay unanswered */
+        if (kv_denylist_key(jtis[i], key, sizeof(key)) != VALOR_OK)
+            return VALOR_E_INVALID;
+    if (c->ctx == NULL && kv_connect(c) != VALOR_OK)
+        return VALOR_E_UNAVAILABLE;
+    for (size_t i = 0; i < n; i++) {
+        kv_denylist_key(jtis[i], key, sizeof(key));
+        snprintf(ex, sizeof(ex), "%lld", ttl_s[i] < 1 ? 1 : ttl_s[i]);
+        argvlen[1] = strlen(key);
+        argvlen[4] = strlen(ex);
+        if (redisAppendCommandArgv(c->ctx, 5, argv, argvlen) != REDIS_OK) {
+            drop_ctx(c, "out of memory");
+            return VALOR_E_UNAVAILABLE;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c->ctx, &r) != REDIS_OK || r == NULL) {
+            int timed_out =
+                c->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+            drop_ctx(c, timed_out ? "command timeout" : c->ctx->errstr);
+            return VALOR_E_UNAVAILABLE;
+        }
+        if (((redisReply *)r)->type == REDIS_REPLY_ERROR)
+            rc = VALOR_E_UNAVAILABLE;
+        freeReplyObject(r);
+    }
+    return rc;
+}

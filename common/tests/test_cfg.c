@@ -30,6 +30,8 @@ static const char *const all_vars[] = {
     "REDIS_TIMEOUT_MS",
     "DB_CONNECT_TIMEOUT_MS",
     "METRICS_MAX_TENANTS",
+    "REVOCATION_LOCAL_MAX",
+    "REVOCATION_REPLAY_S",
     "VALOR_TEST_NUM",
     "VALOR_TEST_BOOL",
 };
@@ -183,6 +185,8 @@ START_TEST(test_bad_shared_variable_refused)
         {"REDIS_TIMEOUT_MS", "50ms"},
         {"FEATURE_PROMETHEUS_METRICS", "2"},
         {"METRICS_MAX_TENANTS", "0"},
+        {"REVOCATION_LOCAL_MAX", "0"},
+        {"REVOCATION_REPLAY_S", "59"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         clean_env();

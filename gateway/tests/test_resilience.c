@@ -132,7 +132,7 @@ START_TEST(test_redis_outage_falls_back_locally)
 
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(get(tok, tenant, "/api/runs", NULL, 0), 200);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
 
     redis_stop();
     /* until the first 429: the 15 requests left of the 20 pass (the count
@@ -154,23 +154,23 @@ START_TEST(test_redis_outage_falls_back_locally)
                   LIMIT - 5 + refill);
     ck_assert_msg(slowest < REDIS_TIMEOUT_MS, "a request took %.0f ms while Redis was down",
                   slowest);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"local\"}"), 1);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 0);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"local\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 0);
     ck_assert_int_eq(get(tok2, tenant, "/api/runs", NULL, 0), 200);
 
     redis_start();
     double t0 = mono_ms();
-    while (gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}") != 1 &&
+    while (tu_metric(port, "rate_limiter_backend{backend=\"redis\"}") != 1 &&
            mono_ms() - t0 < 5000) {
         ck_assert_int_eq(get(tok2, tenant, "/api/runs", NULL, 0), 200);
         usleep(100 * 1000);
     }
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"local\"}"), 0);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"local\"}"), 0);
     /* every worker thread talks to the new Redis: no fallback again */
     for (int i = 0; i < 10; i++)
         ck_assert_int_eq(get(tok2, tenant, "/api/runs/x", NULL, 0), 200);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
 
     /* Redis hangs (DEBUG SLEEP): the command timeout opens the breaker; after
      * that only the probe (one per interval) waits for Redis, and no request
@@ -194,7 +194,7 @@ START_TEST(test_redis_outage_falls_back_locally)
         double took = mono_ms() - t1;
         slowest = took > slowest ? took : slowest;
         waited += took >= REDIS_TIMEOUT_MS;
-        if (after_open > 0 || gwt_metric(port, "rate_limiter_backend{backend=\"local\"}") == 1)
+        if (after_open > 0 || tu_metric(port, "rate_limiter_backend{backend=\"local\"}") == 1)
             after_open++;
     }
     int probes = (int)((mono_ms() - hang_start) / PROBE_INTERVAL_MS) + 1;
@@ -202,13 +202,12 @@ START_TEST(test_redis_outage_falls_back_locally)
                   waited, probes);
     ck_assert_msg(slowest < HANG_S * 1000 - 500, "a request took %.0f ms while Redis hung",
                   slowest);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"local\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"local\"}"), 1);
     tu_stop(sleeper, SIGTERM);
 
     /* no 5xx at any point */
-    ck_assert_double_eq(gwt_metric(port,
-                                   "http_requests_total{method=\"GET\",endpoint=\"/api/runs\","
-                                   "status=\"500\""),
+    ck_assert_double_eq(tu_metric(port, "http_requests_total{method=\"GET\",endpoint=\"/api/runs\","
+                                        "status=\"500\""),
                         -1);
     free(tok);
     free(tok2);
@@ -253,7 +252,7 @@ START_TEST(test_replicas_balanced_and_failover)
         ck_assert_str_eq(who, "replica-a");
     }
     snprintf(line, sizeof(line), "upstream_up{service=\"runs\",address=\"127.0.0.1:%d\"}", b_port);
-    ck_assert_double_eq(gwt_metric(port, line), 0);
+    ck_assert_double_eq(tu_metric(port, line), 0);
 
     gwt_upstream_start(&ups[1], b_port);
     usleep(400 * 1000); /* the cool-down */
@@ -263,7 +262,7 @@ START_TEST(test_replicas_balanced_and_failover)
         b += strcmp(who, "replica-b") == 0;
     }
     ck_assert_msg(b >= 5, "the restarted replica got %d of 20 requests", b);
-    ck_assert_double_eq(gwt_metric(port, line), 1);
+    ck_assert_double_eq(tu_metric(port, line), 1);
     free(tok);
 }
 END_TEST

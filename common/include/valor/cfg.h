@@ -43,6 +43,11 @@ struct valor_cfg {
                                * `tenant` label values before "other" */
     int redis_timeout_ms;     /* REDIS_TIMEOUT_MS (default 50, 1..60000) */
     int db_timeout_ms;        /* DB_CONNECT_TIMEOUT_MS (default 2000, 1..600000) */
+    int revocation_local_max; /* REVOCATION_LOCAL_MAX (default 262144, 1..10000000): revoked
+                               * tokens held in the local set (revoke.h) */
+    int revocation_replay_s;  /* REVOCATION_REPLAY_S (default 90000 = 25 h, 60..31622400):
+                               * how far back the local set replays session.revoked events;
+                               * at least ACCESS_TOKEN_TTL + JWT_LEEWAY */
     int generated_secret;     /* 1 when a development secret was generated */
 };
 
