@@ -169,10 +169,7 @@ int svc_start(const struct svc_def *def, struct svc **out)
         log_warn(NULL, "config",
                  "JWT_SECRET_KEY/SECRET_KEY not set: using a random "
                  "development secret (tokens die with the process)");
-    s->jwt = (struct vjwt_params){.secret = s->cfg.jwt_secret,
-                                  .issuer = s->cfg.jwt_issuer,
-                                  .audience = s->cfg.jwt_audience,
-                                  .leeway_s = s->cfg.jwt_leeway_s};
+    vjwt_params_from_cfg(&s->jwt, &s->cfg);
 
     if (s->cfg.metrics_enabled) {
         rc = VALOR_E_NOMEM;

@@ -146,10 +146,7 @@ int gw_ws_new(const struct gw_config *cfg, struct bus *bus, struct gw_ratelimit 
     ws->cfg = cfg;
     ws->bus = bus;
     ws->rl = rl;
-    ws->jwt = (struct vjwt_params){.secret = cfg->base.jwt_secret,
-                                   .issuer = cfg->base.jwt_issuer,
-                                   .audience = cfg->base.jwt_audience,
-                                   .leeway_s = cfg->base.jwt_leeway_s};
+    vjwt_params_from_cfg(&ws->jwt, &cfg->base);
     pthread_mutex_init(&ws->mu, NULL);
     if (reg != NULL)
         rc = metrics_family_new(reg, METRICS_GAUGE, "websocket_connections",
