@@ -190,10 +190,7 @@ void revoke_free(struct revoke *r)
     pthread_mutex_unlock(&r->mu);
     if (r->feeder_started)
         pthread_join(r->feeder, NULL);
-    if (r->sub != NULL) {
-        natsSubscription_Unsubscribe(r->sub);
-        natsSubscription_Destroy(r->sub);
-    }
+    bus_unsubscribe(r->sub, 2000); /* the handler uses r */
     jtiset_free(r->set);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);

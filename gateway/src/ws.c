@@ -401,11 +401,8 @@ void gw_ws_free(struct gw_ws *ws)
     pthread_mutex_unlock(&ws->mu);
     if (ws->sub_thread_started)
         pthread_join(ws->sub_thread, NULL);
-    if (ws->sub != NULL) {
-        natsSubscription_Unsubscribe(ws->sub);
-        natsSubscription_Destroy(ws->sub);
-    }
-    while (ws->clients != NULL) { /* never upgraded, or still closing at exit */
+    bus_unsubscribe(ws->sub, 2000); /* on_event uses ws and its clients */
+    while (ws->clients != NULL) {   /* never upgraded, or still closing at exit */
         struct ws_client *c = ws->clients;
         ws->clients = c->next;
         client_free(c);
