@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "valor/crypto.h"
 #include "valor/err.h"
 #include "valor/log.h"
 
@@ -452,5 +453,57 @@ int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, cons
             rc = VALOR_E_UNAVAILABLE;
         freeReplyObject(r);
     }
+    return rc;
+}
+
+int kv_command(struct kv_client *c, int argc, const char **argv, redisReply **reply)
+{
+    size_t len[8];
+    for (int i = 0; i < argc && i < 8; i++)
+        len[i] = strlen(argv[i]);
+    return argc <= 8 ? kv_command_argv(c, argc, argv, len, reply) : VALOR_E_INVALID;
+}
+
+int kv_lock_take(struct kv_client *c, const char *key, long ttl_ms, char token[37])
+{
+    char ttl[24];
+    const char *argv[] = {"SET", key, token, "NX", "PX", ttl};
+    redisReply *r = NULL;
+    int rc;
+
+    snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+    if ((rc = crypto_uuid4(token)) != VALOR_OK || (rc = kv_command(c, 6, argv, &r)) != VALOR_OK)
+        return rc;
+    rc = r->type == REDIS_REPLY_STATUS ? VALOR_OK
+         : r->type == REDIS_REPLY_NIL  ? VALOR_E_CONFLICT
+                                       : VALOR_E_UNAVAILABLE;
+    freeReplyObject(r);
+    return rc;
+}
+
+int kv_lock_release(struct kv_client *c, const char *key, const char *token)
+{
+    static const char script[] =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+        "return 0\n";
+    const char *argv[] = {"EVAL", script, "1", key, token};
+    redisReply *r = NULL;
+    int rc = kv_command(c, 5, argv, &r);
+    if (rc == VALOR_OK) {
+        rc = r->type == REDIS_REPLY_INTEGER ? VALOR_OK : VALOR_E_UNAVAILABLE;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+int kv_exists(struct kv_client *c, const char *key)
+{
+    const char *argv[] = {"EXISTS", key};
+    redisReply *r = NULL;
+    int rc = kv_command(c, 2, argv, &r);
+    if (rc != VALOR_OK)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER ? r->integer > 0 : VALOR_E_UNAVAILABLE;
+    freeReplyObject(r);
     return rc;
 }

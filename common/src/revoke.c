@@ -216,22 +216,10 @@ size_t revoke_local_size(struct revoke *r)
 static int redis_has(struct kv_pool *kv, const char *jti)
 {
     char key[128];
-    const char *argv[2] = {"EXISTS", key};
-    size_t argvlen[2];
-    redisReply *reply = NULL;
     struct kv_client *c = kv_pool_get(kv);
-    int rc;
-
     if (c == NULL || kv_denylist_key(jti, key, sizeof(key)) != VALOR_OK)
         return VALOR_E_UNAVAILABLE;
-    argvlen[0] = strlen(argv[0]);
-    argvlen[1] = strlen(key);
-    rc = kv_command_argv(c, 2, argv, argvlen, &reply);
-    if (rc != VALOR_OK)
-        return rc;
-    rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer > 0 : VALOR_E_UNAVAILABLE;
-    freeReplyObject(reply);
-    return rc;
+    return kv_exists(c, key);
 }
 
 int revoke_check(struct revoke *r, const char *jti, long long exp_s)

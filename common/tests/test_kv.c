@@ -299,6 +299,27 @@ static void *pool_thread(void *p)
     return NULL;
 }
 
+START_TEST(test_lock_take_release)
+{
+    struct kv_client *c = open_client(tu_env("REDIS_URL"), 1000, 1000);
+    char key[64], mine[37], other[37];
+    snprintf(key, sizeof(key), "valor:test:lock:%d", (int)getpid());
+
+    ck_assert_int_eq(kv_lock_take(c, key, 10000, mine), VALOR_OK);
+    ck_assert_int_eq(kv_exists(c, key), 1);
+    ck_assert_int_eq(kv_lock_take(c, key, 10000, other), VALOR_E_CONFLICT);
+    /* only the holder's token releases it */
+    ck_assert_int_eq(kv_lock_release(c, key, other), VALOR_OK);
+    ck_assert_int_eq(kv_exists(c, key), 1);
+    ck_assert_int_eq(kv_lock_release(c, key, mine), VALOR_OK);
+    ck_assert_int_eq(kv_exists(c, key), 0);
+    ck_assert_int_eq(kv_lock_take(c, key, 10000, other), VALOR_OK);
+    ck_assert_str_ne(mine, other);
+    ck_assert_int_eq(kv_lock_release(c, key, other), VALOR_OK);
+    kv_close(c);
+}
+END_TEST
+
 START_TEST(test_pool_one_client_per_thread)
 {
     struct kv_opts o = {.url = tu_env("REDIS_URL"), .command_timeout_ms = 500};
@@ -347,6 +368,7 @@ int main(void)
     TCase *basic = tcase_create("basic");
     tcase_set_timeout(basic, 20);
     tcase_add_test(basic, test_set_get_roundtrip);
+    tcase_add_test(basic, test_lock_take_release);
     tcase_add_test(basic, test_pool_one_client_per_thread);
     suite_add_tcase(s, basic);
     return tu_run(s);

@@ -18,17 +18,17 @@
 #include "valor/metrics.h"
 #include "valor/svc.h"
 
-#define LOCK_TTL_MS "60000"
+#define LOCK_TTL_MS 60000
 #define SEED_TIMEOUT_MS 5000 /* a round trip of RESEED_BATCH writes */
 #define PURGE_EVERY_MS 60000
 
 /* KEYS[1] the lock, KEYS[2] the marker; ARGV[1] our lock token, ARGV[2] the
- * marker's value (1: set it). Releases the lock only if it is still ours. */
-static const char finish_script[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-    "if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2]) end\n"
-    "redis.call('DEL', KEYS[1])\n"
-    "return 1\n";
+ * marker's value. Sets the marker and releases the lock only if the lock is
+ * still ours (a flush during the seed took it: the seed is incomplete). */
+static const char finish_script[] = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+                                    "redis.call('SET', KEYS[2], ARGV[2])\n"
+                                    "redis.call('DEL', KEYS[1])\n"
+                                    "return 1\n";
 
 struct reseed {
     struct svc *svc;
@@ -48,51 +48,14 @@ static int open_kv(const struct reseed *r, struct kv_client **out)
     return kv_open(&o, out);
 }
 
-/* Sends argv; VALOR_OK with *reply, or the error. */
-static int command(struct kv_client *kv, int argc, const char **argv, redisReply **reply)
-{
-    size_t len[8];
-    for (int i = 0; i < argc; i++)
-        len[i] = strlen(argv[i]);
-    return kv_command_argv(kv, argc, argv, len, reply);
-}
-
-/* 1 when the marker is there, 0 when not, VALOR_E_UNAVAILABLE. */
-static int marker_present(struct kv_client *kv)
-{
-    const char *argv[] = {"EXISTS", RESEED_MARKER_KEY};
-    redisReply *reply = NULL;
-    int rc = command(kv, 2, argv, &reply);
-    if (rc != VALOR_OK)
-        return rc;
-    rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer > 0 : VALOR_E_UNAVAILABLE;
-    freeReplyObject(reply);
-    return rc;
-}
-
-/* Takes the lock: VALOR_OK, VALOR_E_CONFLICT when another process holds it. */
-static int lock_take(struct kv_client *kv, const char *token)
-{
-    const char *argv[] = {"SET", RESEED_LOCK_KEY, token, "NX", "PX", LOCK_TTL_MS};
-    redisReply *reply = NULL;
-    int rc = command(kv, 6, argv, &reply);
-    if (rc != VALOR_OK)
-        return rc;
-    rc = reply->type == REDIS_REPLY_STATUS ? VALOR_OK
-         : reply->type == REDIS_REPLY_NIL  ? VALOR_E_CONFLICT
-                                           : VALOR_E_UNAVAILABLE;
-    freeReplyObject(reply);
-    return rc;
-}
-
-/* Releases the lock if still ours, setting the marker to `marker` (or not,
- * when ""). VALOR_OK, VALOR_E_CONFLICT when the lock was lost meanwhile. */
+/* Sets the marker and releases the lock if still ours: VALOR_OK,
+ * VALOR_E_CONFLICT when the lock was lost meanwhile. */
 static int lock_finish(struct kv_client *kv, const char *token, const char *marker)
 {
     const char *argv[] = {"EVAL", finish_script, "2", RESEED_LOCK_KEY, RESEED_MARKER_KEY,
                           token,  marker};
     redisReply *reply = NULL;
-    int rc = command(kv, 7, argv, &reply);
+    int rc = kv_command(kv, 7, argv, &reply);
     if (rc != VALOR_OK)
         return rc;
     rc = reply->type != REDIS_REPLY_INTEGER ? VALOR_E_UNAVAILABLE
@@ -128,7 +91,7 @@ static int seed(struct reseed *r, struct kv_client *kv, long *entries)
     int rc;
 
     *entries = 0;
-    if ((rc = crypto_uuid4(token)) != VALOR_OK || (rc = lock_take(kv, token)) != VALOR_OK)
+    if ((rc = kv_lock_take(kv, RESEED_LOCK_KEY, LOCK_TTL_MS, token)) != VALOR_OK)
         return rc;
     snprintf(leeway, sizeof(leeway), "%d", r->svc->jwt.leeway_s);
     const char *v[] = {leeway};
@@ -145,7 +108,7 @@ static int seed(struct reseed *r, struct kv_client *kv, long *entries)
         snprintf(marker, sizeof(marker), "%lld", (long long)time(NULL));
         rc = lock_finish(kv, token, marker);
     } else {
-        lock_finish(kv, token, ""); /* let another try at once */
+        kv_lock_release(kv, RESEED_LOCK_KEY, token); /* let another try at once */
     }
     PQclear(res);
     if (c != NULL)
@@ -199,7 +162,7 @@ static void *reseed_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
         pthread_mutex_unlock(&r->mu);
-        int present = marker_present(kv);
+        int present = kv_exists(kv, RESEED_MARKER_KEY);
         const char *why = present == 0
                               ? "its copy was missing: restarted empty, flushed or failed over"
                           : was_down               ? "it answers again after an outage"

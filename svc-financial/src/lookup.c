@@ -34,11 +34,6 @@
 #define FIN_LOCK_POLL_MS 25
 #define FIN_AV_CALLS 4 /* OVERVIEW, INCOME_STATEMENT, BALANCE_SHEET, CASH_FLOW */
 
-/* KEYS[1] the lock, ARGV[1] our token: deleted only if still ours. */
-static const char unlock_script[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n";
-
 static int from_store(struct fin_service *fs, struct http_ctx *ctx, const char *ticker,
                       struct fin_found *found)
 {
@@ -107,61 +102,37 @@ static void lock_key(const char *ticker, char key[64])
     snprintf(key, 64, "%s%s", FIN_LOCK_PREFIX, ticker);
 }
 
-/* One Redis command for the fleet lock; VALOR_OK with *reply. */
-static int lock_command(struct fin_service *fs, int argc, const char **argv, redisReply **reply)
-{
-    size_t len[6];
-    struct kv_client *kv = kv_pool_get(fs->svc->kv);
-    for (int i = 0; i < argc; i++)
-        len[i] = strlen(argv[i]);
-    return kv != NULL ? kv_command_argv(kv, argc, argv, len, reply) : VALOR_E_UNAVAILABLE;
-}
-
 /* The fleet's lock on fetching ticker: VALOR_OK (ours, token set),
  * VALOR_E_CONFLICT (another replica holds it), VALOR_E_UNAVAILABLE. */
 static int lock_take(struct fin_service *fs, const char *ticker, char token[CRYPTO_UUID_LEN])
 {
-    char key[64], ttl[24];
-    const char *argv[] = {"SET", key, token, "NX", "PX", ttl};
-    redisReply *r = NULL;
-    int rc;
-
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
+    char key[64];
     lock_key(ticker, key);
     /* the provider's worst case: every call waits for both timeouts */
-    snprintf(ttl, sizeof(ttl), "%ld",
-             FIN_AV_CALLS * (fs->av.connect_timeout_ms + fs->av.timeout_ms) + 1000);
-    if ((rc = crypto_uuid4(token)) != VALOR_OK || (rc = lock_command(fs, 6, argv, &r)) != VALOR_OK)
-        return rc;
-    rc = r->type == REDIS_REPLY_STATUS ? VALOR_OK
-         : r->type == REDIS_REPLY_NIL  ? VALOR_E_CONFLICT
-                                       : VALOR_E_UNAVAILABLE;
-    freeReplyObject(r);
-    return rc;
+    return kv != NULL
+               ? kv_lock_take(kv, key,
+                              FIN_AV_CALLS * (fs->av.connect_timeout_ms + fs->av.timeout_ms) + 1000,
+                              token)
+               : VALOR_E_UNAVAILABLE;
 }
 
 static void lock_release(struct fin_service *fs, const char *ticker, const char *token)
 {
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
     char key[64];
-    const char *argv[] = {"EVAL", unlock_script, "1", key, token};
-    redisReply *r = NULL;
     lock_key(ticker, key);
-    if (lock_command(fs, 5, argv, &r) == VALOR_OK)
-        freeReplyObject(r);
+    if (kv != NULL)
+        kv_lock_release(kv, key, token);
 }
 
 /* 1 while another replica holds the lock on ticker (0 gone, or Redis down). */
 static int lock_held(struct fin_service *fs, const char *ticker)
 {
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
     char key[64];
-    const char *argv[] = {"EXISTS", key};
-    redisReply *r = NULL;
-    int held = 0;
     lock_key(ticker, key);
-    if (lock_command(fs, 2, argv, &r) == VALOR_OK) {
-        held = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-        freeReplyObject(r);
-    }
-    return held;
+    return kv != NULL && kv_exists(kv, key) == 1;
 }
 
 /* Waits while another replica fetches ticker; its company from the cache, or
