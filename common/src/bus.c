@@ -354,7 +354,7 @@ static void unsub_complete(void *closure)
     pthread_mutex_unlock(&w->mu);
 }
 
-void bus_unsubscribe(natsSubscription *sub, int timeout_ms)
+int bus_unsubscribe(natsSubscription *sub, int timeout_ms)
 {
     struct unsub_wait *w = calloc(1, sizeof(*w));
     struct timespec dl;
@@ -362,7 +362,7 @@ void bus_unsubscribe(natsSubscription *sub, int timeout_ms)
 
     if (sub == NULL) {
         free(w);
-        return;
+        return VALOR_OK;
     }
     if (w != NULL) {
         pthread_mutex_init(&w->mu, NULL);
@@ -384,11 +384,12 @@ void bus_unsubscribe(natsSubscription *sub, int timeout_ms)
         /* the handler may still run and the callback still come: w stays */
         log_error(NULL, "nats_unsubscribe", "a subscription's handler did not return in %d ms",
                   timeout_ms);
-        return;
+        return VALOR_E_TIMEOUT;
     }
     if (w != NULL) {
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);
         free(w);
     }
+    return VALOR_OK;
 }

@@ -8,6 +8,7 @@
 #include "valor/jtiset.h"
 
 #include <gnutls/crypto.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ struct jtiset {
     size_t used;      /* slots taken, live or expired */
     size_t max;       /* live entries allowed */
     size_t dropped;
+    /* no entry expires before this: a full set whose entries all still live
+     * is not scanned again on every add (that would cost a rebuild each) */
+    long long first_expiry_ms;
 };
 
 static void key_of(const char *jti, uint8_t id[16])
@@ -54,6 +58,7 @@ static struct slot *probe(struct slot *slots, size_t nslots, const uint8_t id[16
 static int rebuild(struct jtiset *s, size_t nslots, long long now_ms)
 {
     struct slot *fresh = calloc(nslots, sizeof(*fresh));
+    long long first = LLONG_MAX;
     size_t used = 0;
 
     if (fresh == NULL)
@@ -63,7 +68,10 @@ static int rebuild(struct jtiset *s, size_t nslots, long long now_ms)
             continue;
         *probe(fresh, nslots, s->slots[i].id) = s->slots[i];
         used++;
+        if (s->slots[i].until_ms < first)
+            first = s->slots[i].until_ms;
     }
+    s->first_expiry_ms = first;
     free(s->slots);
     s->slots = fresh;
     s->nslots = nslots;
@@ -81,6 +89,7 @@ struct jtiset *jtiset_new(size_t max)
     while (s->max_slots / 2 < max)
         s->max_slots *= 2;
     s->nslots = MIN_SLOTS;
+    s->first_expiry_ms = LLONG_MAX;
     s->slots = calloc(s->nslots, sizeof(*s->slots));
     if (s->slots == NULL || pthread_rwlock_init(&s->lock, NULL) != 0)
         goto fail;
@@ -104,7 +113,8 @@ void jtiset_free(struct jtiset *s)
 /* Makes room for one more entry; the caller holds the write lock. */
 static int make_room(struct jtiset *s, long long now_ms)
 {
-    if (s->used + 1 > s->max && rebuild(s, s->nslots, now_ms) != VALOR_OK)
+    if (s->used + 1 > s->max && now_ms >= s->first_expiry_ms &&
+        rebuild(s, s->nslots, now_ms) != VALOR_OK)
         return VALOR_E_NOMEM;
     if (s->used + 1 > s->max)
         return VALOR_E_NOMEM;
@@ -133,6 +143,8 @@ int jtiset_add(struct jtiset *s, const char *jti, long long until_ms, long long 
         e = probe(s->slots, s->nslots, id);
         memcpy(e->id, id, sizeof(id));
         s->used++;
+        if (until_ms < s->first_expiry_ms)
+            s->first_expiry_ms = until_ms;
     }
     if (until_ms > e->until_ms)
         e->until_ms = until_ms;

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +29,8 @@ struct revoke {
     pthread_cond_t cv;
     pthread_t feeder;
     int feeder_started;
-    int stopping;
+    int stopping;          /* under mu */
+    atomic_int closing;    /* the handler drops what is still queued */
     natsSubscription *sub; /* set once subscribed */
 };
 
@@ -45,11 +47,14 @@ static void add(struct revoke *r, const char *jti, long long exp_s)
     int rc = jtiset_add(r->set, jti, until, now_ms());
 
     if (rc == VALOR_E_NOMEM) {
+        size_t n = jtiset_dropped(r->set);
         metrics_counter_add(r->dropped, NULL, 1);
-        log_error(NULL, "revocations_local_full",
-                  "local revocation set full (%zu live entries, REVOCATION_LOCAL_MAX): a "
-                  "revocation is known only to Redis",
-                  r->o.max_entries);
+        for (size_t p = 1; p <= n; p *= 10) /* the 1st, 10th, 100th … drop: not a flood */
+            if (p == n)
+                log_error(NULL, "revocations_local_full",
+                          "local revocation set full (%zu live entries, REVOCATION_LOCAL_MAX): "
+                          "%zu revocation(s) known only to Redis and PostgreSQL",
+                          r->o.max_entries, n);
     }
     metrics_gauge_set(r->entries, NULL, (double)jtiset_size(r->set));
 }
@@ -77,9 +82,11 @@ int revoke_take_event(struct revoke *r, const char *json, size_t len)
 
 static void on_event(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
+    struct revoke *r = closure;
     (void)nc;
     (void)sub;
-    revoke_take_event(closure, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+    if (!atomic_load(&r->closing))
+        revoke_take_event(r, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
     natsMsg_Destroy(msg);
 }
 
@@ -190,7 +197,9 @@ void revoke_free(struct revoke *r)
     pthread_mutex_unlock(&r->mu);
     if (r->feeder_started)
         pthread_join(r->feeder, NULL);
-    bus_unsubscribe(r->sub, 2000); /* the handler uses r */
+    atomic_store(&r->closing, 1);
+    if (bus_unsubscribe(r->sub, 10000) != VALOR_OK)
+        return; /* the handler may still use r: left to the process's exit */
     jtiset_free(r->set);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);

@@ -74,8 +74,20 @@ START_TEST(bound_forgets_expired_then_refuses)
     ck_assert_int_eq(jtiset_has(s, "live", NOW + 50), 1);
     ck_assert_int_eq(jtiset_has(s, "new-1", NOW + 50), 1);
     ck_assert_int_eq(jtiset_has(s, "new-2", NOW + 50), 1);
+    /* full of live entries: every further add is refused (without forgetting anything) */
+    char id[40];
+    for (int i = 0; i < 1000; i++) {
+        jti_of(i, id);
+        ck_assert_int_eq(jtiset_add(s, id, NOW + 100000, NOW + 60), VALOR_E_NOMEM);
+    }
+    ck_assert_uint_eq(jtiset_dropped(s), 1001);
+    ck_assert_int_eq(jtiset_has(s, "live", NOW + 60), 1);
     /* an entry already held is extended even when full */
     ck_assert_int_eq(jtiset_add(s, "live", NOW + 200000, NOW + 50), VALOR_OK);
+    /* once the earliest has expired, an add makes room again */
+    ck_assert_int_eq(jtiset_add(s, "later", NOW + 300000, NOW + 100001), VALOR_OK);
+    ck_assert_int_eq(jtiset_has(s, "later", NOW + 100001), 1);
+    ck_assert_int_eq(jtiset_has(s, "live", NOW + 100001), 1);
     jtiset_free(s);
 }
 END_TEST

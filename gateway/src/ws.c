@@ -401,8 +401,9 @@ void gw_ws_free(struct gw_ws *ws)
     pthread_mutex_unlock(&ws->mu);
     if (ws->sub_thread_started)
         pthread_join(ws->sub_thread, NULL);
-    bus_unsubscribe(ws->sub, 2000); /* on_event uses ws and its clients */
-    while (ws->clients != NULL) {   /* never upgraded, or still closing at exit */
+    if (bus_unsubscribe(ws->sub, 10000) != VALOR_OK)
+        return; /* on_event may still use ws and its clients: left to the process's exit */
+    while (ws->clients != NULL) { /* never upgraded, or still closing at exit */
         struct ws_client *c = ws->clients;
         ws->clients = c->next;
         client_free(c);
