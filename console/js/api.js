@@ -69,7 +69,9 @@ async function pollReadiness() {
       return;
     }
     const down = Object.entries(body.checks || {}).filter(([, c]) => c && !c.ok).map(([k]) => k);
-    text = down.length > 0
+    text = body.service === 'gateway' || res.status === 502 || res.status === 504
+      ? 'The gateway is not answering. Retrying…'
+      : down.length > 0
       ? `Part of the platform is unavailable: ${down.join(', ')}. Retrying…`
       : 'The platform is not ready. Retrying…';
   } catch {

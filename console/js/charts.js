@@ -27,6 +27,8 @@ Chart.defaults.borderColor = COLORS.grid;
 Chart.defaults.animation.duration = 250;
 Chart.defaults.plugins.legend.labels.boxWidth = 12;
 Chart.defaults.plugins.legend.labels.boxHeight = 12;
+// Legend in the datasets' order (Chart.js otherwise follows the drawing order).
+Chart.defaults.plugins.legend.labels.sort = (a, b) => a.datasetIndex - b.datasetIndex;
 Chart.defaults.plugins.tooltip.backgroundColor = 'rgba(20, 28, 40, 0.92)';
 Chart.defaults.plugins.tooltip.padding = 8;
 Chart.defaults.maintainAspectRatio = false;

@@ -47,11 +47,19 @@ export class Heatmap {
     const ref = this.baseRow >= 0 && this.baseCol >= 0 && isNum(data.per_share[this.baseRow][this.baseCol])
       ? data.per_share[this.baseRow][this.baseCol] : base.perShare;
     this.ref = ref;
-    let spread = 0;
+    // Each side of the base case has its own scale, so the darkest red is the grid's lowest
+    // value and the darkest green its highest.
+    let lo = Infinity;
+    let hi = -Infinity;
     for (const row of data.per_share) {
-      for (const v of row) if (isNum(v) && isNum(ref)) spread = Math.max(spread, Math.abs(v - ref));
+      for (const v of row) {
+        if (!isNum(v)) continue;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
     }
-    this.spread = spread || 1;
+    this.lo = Number.isFinite(lo) ? lo : ref;
+    this.hi = Number.isFinite(hi) ? hi : ref;
 
     this.canvas = h('canvas', {
       class: 'heatmap-canvas', tabindex: 0, role: 'img',
@@ -78,13 +86,18 @@ export class Heatmap {
     this.announce();
   }
 
+  /** −1 (lowest) … 0 (base) … 1 (highest) */
+  position(v) {
+    if (!isNum(this.ref)) return 0;
+    if (v < this.ref) return this.ref > this.lo ? -(this.ref - v) / (this.ref - this.lo) : 0;
+    return this.hi > this.ref ? (v - this.ref) / (this.hi - this.ref) : 0;
+  }
+
   makeLegend() {
-    const lo = this.ref - this.spread;
-    const hi = this.ref + this.spread;
     return h('div', { class: 'heatmap-legend' },
-      h('span', { class: 'num' }, num(lo, 2)),
+      h('span', { class: 'num', title: 'Lowest value in the grid' }, num(this.lo, 2)),
       h('span', { class: 'heatmap-scale', 'aria-hidden': 'true' }),
-      h('span', { class: 'num' }, num(hi, 2)),
+      h('span', { class: 'num', title: 'Highest value in the grid' }, num(this.hi, 2)),
       h('span', { class: 'heatmap-legend-base' },
         h('span', { class: 'base-swatch', 'aria-hidden': 'true' }),
         this.baseRow >= 0 && this.baseCol >= 0
@@ -140,13 +153,13 @@ export class Heatmap {
         const x = PAD.left + L.cw * j;
         const y = PAD.top + L.ch * i;
         if (isNum(v)) {
-          ctx.fillStyle = colour((v - this.ref) / this.spread);
+          ctx.fillStyle = colour(this.position(v));
         } else {
           ctx.fillStyle = '#d9dde3';
         }
         ctx.fillRect(x, y, L.cw + 0.5, L.ch + 0.5);
         if (showValues) {
-          const t = isNum(v) ? Math.abs((v - this.ref) / this.spread) : 0;
+          const t = isNum(v) ? Math.abs(this.position(v)) : 0;
           ctx.fillStyle = t > 0.6 ? '#ffffff' : '#1b2230';
           ctx.textAlign = 'center';
           ctx.fillText(isNum(v) ? num(v, 2) : 'n/a', x + L.cw / 2, y + L.ch / 2);

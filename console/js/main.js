@@ -18,7 +18,7 @@ import * as admin from './pages/admin.js';
 
 const NAV = [
   { key: 'company', label: 'Company', page: company },
-  { key: 'dcf', label: 'DCF workbench', page: dcf },
+  { key: 'dcf', label: 'DCF workbench', short: 'DCF', page: dcf },
   { key: 'lbo', label: 'LBO', page: lbo },
   { key: 'ma', label: 'M&A', page: ma },
   { key: 'runs', label: 'Runs', page: runs },
@@ -87,7 +87,8 @@ function renderNav(active) {
     ul.append(h('li', {}, h('a', {
       href: `#/${item.key}`, class: ['nav-link', item.key === active ? 'is-active' : null],
       'aria-current': item.key === active ? 'page' : null, dataset: { nav: item.key },
-    }, item.label)));
+    }, item.short ? [h('span', { class: 'nav-long' }, item.label), h('span', { class: 'nav-short', 'aria-hidden': 'true' }, item.short)]
+      : item.label)));
   }
   nav.append(ul);
 }

@@ -73,6 +73,15 @@ export function money(v, decimals = 1) {
   return num(v, decimals);
 }
 
+/** Decimals for money in millions: one below 10,000, none above (a 1,003,978 EV needs no .5). */
+export function millDp(ref) {
+  return isNum(ref) && Math.abs(ref) >= 10000 ? 0 : 1;
+}
+
+export function mill(v) {
+  return num(v, millDp(v));
+}
+
 /** A company figure in currency units, shown in millions or billions. */
 export function big(v) {
   if (!isNum(v)) return '—';

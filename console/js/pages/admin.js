@@ -36,7 +36,7 @@ export async function render(main, ctx) {
   const addBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'user-create', 'data-write': '' }, 'Add user');
   const addSlot = statusSlot();
   const addForm = h('form', { novalidate: true, id: 'user-form', 'aria-label': 'Add a user' },
-    fieldset(form, null, ['username', 'email', 'password', 'role'], { cols: 2 }), form.formError,
+    fieldset(form, null, ['username', 'email', 'password', 'role'], { cols: 1 }), form.formError,
     h('div', { class: 'form-actions' }, addBtn), addSlot);
   addForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -164,17 +164,17 @@ export async function render(main, ctx) {
   main.append(h('div', { class: 'page page-wide' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Admin'),
       h('p', { class: 'muted' }, `Users and audit trail of ${ctx.user.tenant}.`)),
+    h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Users'), usersSlot, usersHost),
     h('div', { class: 'cols cols-admin' },
-      h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Users'), usersSlot, usersHost),
-      h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Add a user'), addForm)),
-    h('section', { class: 'card' },
-      h('div', { class: 'card-head' }, h('h2', { class: 'card-title' }, 'Audit trail'), refreshBtn),
-      auditSlot,
-      h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Audit trail' },
-        h('table', { class: 'data', id: 'audit-table' }, h('caption', { class: 'sr-only' }, 'Audit trail, newest first'),
-          h('thead', {}, h('tr', {}, ['When', 'Event', 'Subject', 'By', 'Request'].map((t) => h('th', { scope: 'col' }, t)))),
-          auditBody)),
-      h('div', { class: 'pager' }, moreBtn))));
+      h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Add a user'), addForm),
+      h('section', { class: 'card' },
+        h('div', { class: 'card-head' }, h('h2', { class: 'card-title' }, 'Audit trail'), refreshBtn),
+        auditSlot,
+        h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Audit trail' },
+          h('table', { class: 'data', id: 'audit-table' }, h('caption', { class: 'sr-only' }, 'Audit trail, newest first'),
+            h('thead', {}, h('tr', {}, ['When', 'Event', 'Subject', 'By', 'Request'].map((t) => h('th', { scope: 'col' }, t)))),
+            auditBody)),
+        h('div', { class: 'pager' }, moreBtn)))));
 
   // Status first (from up to 200 events), then the tables.
   try {

@@ -21,6 +21,7 @@ const CASH = [
   ['free_cash_flow', 'Free cash flow'], ['investing_cash_flow', 'Investing cash flow'],
   ['financing_cash_flow', 'Financing cash flow'],
 ];
+const SOURCES = { store: 'from the stored data set', alpha_vantage: 'from Alpha Vantage' };
 const RANGES = [['63', '3M'], ['126', '6M'], ['252', '1Y'], ['1000', 'Max']];
 
 function millions(v) {
@@ -39,7 +40,7 @@ function statementTable(rows, lines, caption) {
         rows.map((r) => h('td', { class: ['num', isNum(r[k]) && r[k] < 0 ? 'neg' : null] }, millions(r[k]))))))));
 }
 
-function searchBox(ctx, initial) {
+function searchBox(ctx, initial, current) {
   const input = h('input', { type: 'search', id: 'company-search', autocomplete: 'off',
     placeholder: 'e.g. AAPL or Microsoft', 'aria-controls': 'company-results', value: initial || '' });
   const results = h('ul', { class: 'results', id: 'company-results', 'aria-label': 'Matching companies' });
@@ -59,7 +60,8 @@ function searchBox(ctx, initial) {
       }
       for (const c of list) {
         results.append(h('li', {}, h('a', { href: `#/company/${encodeURIComponent(c.ticker)}`,
-          class: 'result', dataset: { ticker: c.ticker } },
+          class: ['result', c.ticker === current ? 'is-current' : null], dataset: { ticker: c.ticker },
+          'aria-current': c.ticker === current ? 'page' : null },
         h('span', { class: 'result-ticker' }, c.ticker),
         h('span', { class: 'result-name' }, c.company_name || ''),
         h('span', { class: 'result-sector muted' }, c.sector || ''))));
@@ -114,7 +116,8 @@ async function showCompany(host, ticker, ctx) {
     h('div', {},
       h('h2', { class: 'company-name', id: 'company-name' }, c.company_name || c.ticker),
       h('div', { class: 'muted' }, [c.ticker, c.sector, c.industry, c.currency].filter(Boolean).join(' · '),
-        body.as_of ? ` · data as of ${body.as_of.slice(0, 10)}` : '', body.source ? ` · ${body.source}` : '')),
+        body.as_of ? ` · data as of ${body.as_of.slice(0, 10)}` : '',
+        body.source ? ` · ${SOURCES[body.source] || body.source}` : '')),
     actions);
 
   const figures = h('div', { class: 'kpis kpis-6' },
@@ -204,7 +207,7 @@ async function showCompany(host, ticker, ctx) {
 export async function render(main, ctx) {
   const ticker = ctx.parts[1] ? ctx.parts[1].toUpperCase() : null;
   const page = h('div', { class: 'page' });
-  const { el } = searchBox(ctx, '');
+  const { el } = searchBox(ctx, '', ticker);
   const detail = h('div', { class: 'company-detail', id: 'company-detail' });
   page.append(h('div', { class: 'page-head' }, h('h1', {}, 'Company'),
     h('p', { class: 'muted' }, 'Look up a company, read its statements and price history, and start a valuation.')),
@@ -212,5 +215,5 @@ export async function render(main, ctx) {
     h('aside', { class: 'card search-card' }, el), detail));
   main.append(page);
   if (ticker) await showCompany(detail, ticker, ctx);
-  else detail.append(h('div', { class: 'card empty' }, h('p', {}, 'Choose a company on the left to see its financials.')));
+  else detail.append(h('div', { class: 'card empty' }, h('p', {}, 'Choose a company to see its figures, statements and price history.')));
 }

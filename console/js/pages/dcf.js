@@ -9,7 +9,7 @@
 
 import { get, post, del, qs } from '../api.js';
 import {
-  h, clear, card, kpi, num, pct, multiple, showError, showInfo, hideSlot, statusSlot, busy, toast,
+  h, clear, card, kpi, num, pct, multiple, mill, millDp, showError, showInfo, hideSlot, statusSlot, busy, toast,
   warningsList, isNum, signClass,
 } from '../ui.js';
 import { Form, fieldset } from '../forms.js';
@@ -243,11 +243,11 @@ export async function render(main, ctx) {
     const t = r.totals || {};
     kpis.append(
       kpi('Value per share', num(t.per_share, 2), { key: 'per_share', class: 'kpi-main' }),
-      kpi('Enterprise value', num(t.ev, 1), { key: 'ev', sub: 'millions' }),
-      kpi('Equity value', num(t.equity, 1), { key: 'equity', sub: 'millions' }),
+      kpi('Enterprise value', mill(t.ev), { key: 'ev', sub: 'millions' }),
+      kpi('Equity value', mill(t.equity), { key: 'equity', sub: 'millions' }),
       kpi('Terminal value share', pct(t.tv_pct, 1), { key: 'tv_pct', sub: 'of EV' }),
-      kpi('Sum of PV of FCFF', num(t.sum_pv_fcff, 1), { key: 'sum_pv_fcff', sub: 'millions' }),
-      kpi('PV of terminal value', num(t.pv_tv, 1), { key: 'pv_tv', sub: 'millions' }));
+      kpi('Sum of PV of FCFF', mill(t.sum_pv_fcff), { key: 'sum_pv_fcff', sub: 'millions' }),
+      kpi('PV of terminal value', mill(t.pv_tv), { key: 'pv_tv', sub: 'millions' }));
     if (r.kpis) {
       kpis.append(h('div', { class: 'kpi-foot muted' },
         `FCFF CAGR ${pct(r.kpis.fcff_cagr, 1)} · payback year ${r.kpis.payback_year ?? '—'} · EV / NOPAT₁ ${multiple(r.kpis.ev_to_nopat, 1)}` +
@@ -260,12 +260,14 @@ export async function render(main, ctx) {
     if (n < 1) return;
     const labels = yearLabels(n);
     dcfChart(chartCanvas, labels, s);
+    const dp = millDp(Math.max(...(s.rev || []).filter(isNum).map(Math.abs)));
+    const m = (v) => num(v, dp);
     const rows = [
-      ['Revenue', s.rev, (v) => num(v, 1)], ['Growth', s.growth, (v) => pct(v, 1)],
-      ['EBIT margin', s.margin, (v) => pct(v, 1)], ['EBIT', s.ebit, (v) => num(v, 1)],
-      ['NOPAT', s.nopat, (v) => num(v, 1)], ['Net working capital', s.nwc, (v) => num(v, 1)],
-      ['Change in NWC', s.delta_nwc, (v) => num(v, 1)], ['Capex (reinvestment)', s.capex, (v) => num(v, 1)],
-      ['FCFF', s.fcff, (v) => num(v, 1)], ['PV of FCFF', s.pv_fcff, (v) => num(v, 1)],
+      ['Revenue', s.rev, m], ['Growth', s.growth, (v) => pct(v, 1)],
+      ['EBIT margin', s.margin, (v) => pct(v, 1)], ['EBIT', s.ebit, m],
+      ['NOPAT', s.nopat, m], ['Net working capital', s.nwc, m],
+      ['Change in NWC', s.delta_nwc, m], ['Capex (reinvestment)', s.capex, m],
+      ['FCFF', s.fcff, m], ['PV of FCFF', s.pv_fcff, m],
     ];
     tableHost.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Yearly projection table' },
       h('table', { class: 'data yearly' },
@@ -349,7 +351,7 @@ export async function render(main, ctx) {
     }
   }
 
-  async function calculate() {
+  async function calculate(fromForm = false) {
     return busy(calcBtn, async () => {
       hideSlot(resultsSlot);
       hideSlot(topSlot);
@@ -362,6 +364,10 @@ export async function render(main, ctx) {
         const b = await post('/api/dcf/calculate', { inputs: stripForEngine(values) });
         state.result = b.data;
         renderResult(state.result);
+        // One column (phones): the results are below the long form; bring them into view.
+        if (fromForm && window.matchMedia('(max-width: 900px)').matches) {
+          kpis.closest('.card').scrollIntoView({ block: 'start' });
+        }
       } catch (e) {
         form.markFields(e);
         showError(resultsSlot, e, { lockButtons: [calcBtn] });
@@ -373,7 +379,7 @@ export async function render(main, ctx) {
 
   formEl.addEventListener('submit', (e) => {
     e.preventDefault();
-    calculate();
+    calculate(true);
   });
 
   sensBtn.addEventListener('click', () => busy(sensBtn, async () => {

@@ -142,7 +142,7 @@ export async function render(main, ctx) {
           (arr || []).map((v) => h('td', { class: ['num', isNum(v) && v < 0 ? 'neg' : null] }, v === null ? '' : num(v, 1)))))))));
     const mult = (r.exit_scenarios || []).filter((e) => e.type === 'multiple');
     const irr = (r.exit_scenarios || []).filter((e) => e.type === 'irr');
-    exitsHost.append(h('div', { class: 'cols cols-2' },
+    exitsHost.append(h('div', { class: 'cols cols-2-wide' },
       h('div', {}, h('h3', {}, 'By exit multiple'), h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
         h('thead', {}, h('tr', {}, ['Multiple', 'Exit value', 'Equity value', 'MOIC', 'IRR'].map((t) => h('th', { scope: 'col', class: 'num' }, t)))),
         h('tbody', {}, mult.map((e) => h('tr', {},

@@ -3,7 +3,7 @@
 // (its inputs back in its page), download its report, delete it (its author or an admin).
 
 import { get, del, qs } from '../api.js';
-import { h, clear, num, pct, multiple, dateTime, showError, showInfo, hideSlot, statusSlot, busy, isNum, debounce } from '../ui.js';
+import { h, clear, num, mill, pct, multiple, dateTime, showError, showInfo, hideSlot, statusSlot, busy, isNum, debounce } from '../ui.js';
 import { reportButtons } from '../reports.js';
 import { feed } from '../feed.js';
 
@@ -107,12 +107,12 @@ async function dcfList(host, ctx, q, update) {
         const label = `the ${r.ticker} run of ${dateTime(r.created_at)}`;
         return h('tr', { dataset: { runId: r.run_id } },
           h('th', { scope: 'row' }, h('span', { class: 'ticker' }, r.ticker)),
-          h('td', { class: 'num' }, isNum(t.per_share) ? num(t.per_share, 2) : '—'),
-          h('td', { class: 'num' }, isNum(t.ev) ? num(t.ev, 1) : '—'),
-          h('td', { class: 'num' }, isNum(mc.median) ? num(mc.median, 2) : '—'),
-          h('td', { class: 'nowrap' }, dateTime(r.created_at)),
-          h('td', { class: 'nowrap' }, dateTime(r.updated_at)),
-          h('td', {}, ctx.nameOf(r.user_id)),
+          h('td', { class: 'num', dataset: { label: 'Per share' } }, isNum(t.per_share) ? num(t.per_share, 2) : '—'),
+          h('td', { class: 'num', dataset: { label: 'EV (M)' } }, isNum(t.ev) ? mill(t.ev) : '—'),
+          h('td', { class: 'num', dataset: { label: 'MC median' } }, isNum(mc.median) ? num(mc.median, 2) : '—'),
+          h('td', { class: 'nowrap', dataset: { label: 'Saved' } }, dateTime(r.created_at)),
+          h('td', { class: 'nowrap', dataset: { label: 'Updated' } }, dateTime(r.updated_at)),
+          h('td', { dataset: { label: 'By' } }, ctx.nameOf(r.user_id)),
           rowActions(ctx, 'dcf', r, label, `#/dcf/run/${r.run_id}`, () => update({})));
       })));
     body.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'DCF runs' }, table));
@@ -171,11 +171,11 @@ async function dealList(host, ctx, kind, q, update) {
           const label = `the LBO of ${r.company_name} (${dateTime(r.created_at)})`;
           return h('tr', { dataset: { runId: r.run_id } },
             h('th', { scope: 'row' }, r.company_name),
-            h('td', { class: 'num' }, isNum(r.inputs && r.inputs.purchasePrice) ? num(r.inputs.purchasePrice, 1) : '—'),
-            h('td', { class: 'num' }, pct(m.avg_irr, 1)),
-            h('td', { class: 'num' }, multiple(m.avg_moic, 2)),
-            h('td', { class: 'nowrap' }, dateTime(r.created_at)),
-            h('td', {}, ctx.nameOf(r.user_id)),
+            h('td', { class: 'num', dataset: { label: 'Price (M)' } }, isNum(r.inputs && r.inputs.purchasePrice) ? mill(r.inputs.purchasePrice) : '—'),
+            h('td', { class: 'num', dataset: { label: 'Avg. IRR' } }, pct(m.avg_irr, 1)),
+            h('td', { class: 'num', dataset: { label: 'Avg. MOIC' } }, multiple(m.avg_moic, 2)),
+            h('td', { class: 'nowrap', dataset: { label: 'Saved' } }, dateTime(r.created_at)),
+            h('td', { dataset: { label: 'By' } }, ctx.nameOf(r.user_id)),
             rowActions(ctx, 'lbo', r, label, `#/lbo/${r.run_id}`, () => update({})));
         })))));
   } else {
@@ -189,10 +189,10 @@ async function dealList(host, ctx, kind, q, update) {
           const label = `the deal ${r.deal_name} (${dateTime(r.created_at)})`;
           return h('tr', { dataset: { runId: r.run_id } },
             h('th', { scope: 'row' }, r.deal_name),
-            h('td', {}, r.acquirer_name), h('td', {}, r.target_name),
-            h('td', { class: ['num', isNum(a.accretion) ? (a.accretion >= 0 ? 'pos' : 'neg') : null] }, pct(a.accretion, 1)),
-            h('td', { class: 'nowrap' }, dateTime(r.created_at)),
-            h('td', {}, ctx.nameOf(r.user_id)),
+            h('td', { dataset: { label: 'Acquirer' } }, r.acquirer_name), h('td', { dataset: { label: 'Target' } }, r.target_name),
+            h('td', { class: ['num', isNum(a.accretion) ? (a.accretion >= 0 ? 'pos' : 'neg') : null], dataset: { label: 'Accretion' } }, pct(a.accretion, 1)),
+            h('td', { class: 'nowrap', dataset: { label: 'Saved' } }, dateTime(r.created_at)),
+            h('td', { dataset: { label: 'By' } }, ctx.nameOf(r.user_id)),
             rowActions(ctx, 'ma', r, label, `#/ma/${r.run_id}`, () => update({})));
         })))));
   }
