@@ -2,7 +2,8 @@
 # The web console's nginx (Debian) for the dev runner and the test runner.
 #
 #   console.sh start DIR PORT GATEWAY_URL   render DIR/console/nginx.conf, start nginx on
-#                                           127.0.0.1:PORT serving console/ with /api/ proxied
+#                                           CONSOLE_HOST:PORT (default 127.0.0.1) serving
+#                                           console/ with /api/ proxied
 #                                           to GATEWAY_URL, wait until it answers, write
 #                                           DIR/console.env (CONSOLE_URL)
 #   console.sh stop DIR                     stop exactly the nginx recorded in DIR
@@ -41,7 +42,9 @@ start() {
             root=$copy
         fi
     fi
-    sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@RUN@|$run|g" -e "s|@ROOT@|$root|g" \
+    local host=${CONSOLE_HOST:-127.0.0.1}
+    case $host in *[!0-9A-Za-z.:\[\]]* | "") die "CONSOLE_HOST must be an address, got '$host'" ;; esac
+    sed -e "s|@LISTEN@|$host:$port|g" -e "s|@RUN@|$run|g" -e "s|@ROOT@|$root|g" \
         -e "s|@CONF@|$ROOT/deploy/console|g" -e "s|@UPSTREAM@|$upstream|g" \
         -e "s|@USER@|$user_line|g" -e "s|@RESOLVER@|# (upstream is an address: no resolver)|g" \
         -e "s|@ACCESS_LOG@|$dir/logs/console-access.log|g" \
@@ -52,9 +55,11 @@ start() {
     "$NGINX" -p "$run" -c "$run/nginx.conf" -e "$dir/logs/console.log"
     wait_for "console nginx" 30 test -s "$run/nginx.pid" || die "nginx did not write its pid"
     cp "$run/nginx.pid" "$dir/console.pid"
-    wait_for "console" 30 curl -fsS "http://127.0.0.1:$port/console-health" ||
+    local probe=$host
+    case $host in 0.0.0.0 | "[::]") probe=127.0.0.1 ;; esac
+    wait_for "console" 30 curl -fsS "http://$probe:$port/console-health" ||
         { tail -n 20 "$dir/logs/console.log" >&2; die "the console did not answer on :$port"; }
-    printf 'export CONSOLE_PORT=%s\nexport CONSOLE_URL=http://127.0.0.1:%s\n' "$port" "$port" \
+    printf 'export CONSOLE_PORT=%s\nexport CONSOLE_URL=http://%s:%s\n' "$port" "$probe" "$port" \
         >"$dir/console.env"
 }
 

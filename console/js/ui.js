@@ -283,6 +283,9 @@ export function describeError(err, fieldLabels = {}) {
     }
     return `${err.message === 'ValidationError' ? 'Invalid input' : err.message} — ${parts.join('; ')}`;
   }
+  if (err.service && /unavailable|timeout/i.test(err.message || '')) {
+    return `${err.message}: ${err.service === 'gateway' ? 'the gateway is not answering' : `the ${err.service} service`}. Try again shortly.`;
+  }
   return err.message || 'Something went wrong.';
 }
 

@@ -39,13 +39,17 @@ DESKTOP = (1280, 800)
 PHONE = (390, 844)
 
 __all__ = [
-    "API", "Browser", "By", "Keys", "CONSOLE_URL", "DESKTOP", "PHONE", "PASSWORD", "Failure",
+    "API", "Browser", "By", "Keys", "CONSOLE_URL", "DESKTOP", "PHONE", "PASSWORD", "Failure", "Skip",
     "unique", "check", "fmt2", "fmt1", "pct1",
 ]
 
 
 class Failure(AssertionError):
     pass
+
+
+class Skip(Exception):
+    """A case that cannot run here (and says why); counted neither passed nor failed."""
 
 
 def check(cond, msg):

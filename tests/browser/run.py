@@ -57,7 +57,7 @@ class Case:
 def main():
     pattern = sys.argv[1] if len(sys.argv) > 1 else ""
     os.makedirs(lib.SHOTS, exist_ok=True)
-    passed = failed = 0
+    passed = failed = skipped = 0
     print(f"browser suite against {lib.CONSOLE_URL} (screenshots in {lib.SHOTS})", flush=True)
     for mod in MODULES:
         for fn in mod.CASES:
@@ -69,6 +69,11 @@ def main():
             err = None
             try:
                 fn(t)
+            except lib.Skip as e:
+                t.finish()
+                skipped += 1
+                print(f"skip - {name}: {e}", flush=True)
+                continue
             except lib.Failure as e:
                 err = str(e)
             except Exception as e:  # a crash of the case is a failure with its trace
@@ -88,7 +93,7 @@ def main():
             else:
                 failed += 1
                 print(f"FAIL - {name}: {err}", flush=True)
-    print(f"browser: {passed} passed, {failed} failed", flush=True)
+    print(f"browser: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
     return 0 if failed == 0 else 1
 
 
