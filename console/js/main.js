@@ -280,4 +280,4 @@ if (restored) {
   }
 }
 setLive(feed.status);
-route();
+route().finally(() => { document.documentElement.dataset.ready = 'true'; });
