@@ -138,8 +138,9 @@ export async function render(main, ctx) {
   // ---- the inputs form -----------------------------------------------------------------
   const stageTable = h('div', { class: 'table-wrap' }, h('table', { class: 'stage-table' },
     h('caption', { class: 'sr-only' }, 'Per-stage overrides'),
+    h('colgroup', {}, h('col', { class: 'stage-col' }), h('col', {}), h('col', {}), h('col', {}), h('col', {})),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Stage'),
-      ['Growth', 'EBIT margin', 'Sales-to-cap.', 'NWC / revenue'].map((t) => h('th', { scope: 'col' }, t)))),
+      ['Growth', 'EBIT margin', 'Sales/cap.', 'NWC/rev.'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, [1, 2, 3].map((s) => h('tr', {}, h('th', { scope: 'row' }, `${s}`),
       ['Growth', 'Margin', 'S2C', 'NWC'].map((k) => h('td', {}, form.el(`s${s}${k}`))))))));
   for (const s of [1, 2, 3]) for (const k of ['Growth', 'Margin', 'S2C', 'NWC']) form.el(`s${s}${k}`).classList.add('compact');
@@ -266,7 +267,7 @@ export async function render(main, ctx) {
       ['Revenue', s.rev, m], ['Growth', s.growth, (v) => pct(v, 1)],
       ['EBIT margin', s.margin, (v) => pct(v, 1)], ['EBIT', s.ebit, m],
       ['NOPAT', s.nopat, m], ['Net working capital', s.nwc, m],
-      ['Change in NWC', s.delta_nwc, m], ['Capex (reinvestment)', s.capex, m],
+      ['Change in NWC', s.delta_nwc, m], ['Reinvestment', s.capex, m],
       ['FCFF', s.fcff, m], ['PV of FCFF', s.pv_fcff, m],
     ];
     tableHost.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Yearly projection table' },
