@@ -7,6 +7,8 @@
 #                                           to GATEWAY_URL, wait until it answers, write
 #                                           DIR/console.env (CONSOLE_URL)
 #   console.sh stop DIR                     stop exactly the nginx recorded in DIR
+#   console.sh restart DIR                  stop it and start it again on the same port and
+#                                           gateway (the browser suite's reconnect case)
 #
 # nginx runs with -p DIR/console: its pid, temp directories and logs are all under DIR. Started
 # as root, the workers run as "nobody"; when nobody cannot read the checkout (a private parent
@@ -61,6 +63,7 @@ start() {
         { tail -n 20 "$dir/logs/console.log" >&2; die "the console did not answer on :$port"; }
     printf 'export CONSOLE_PORT=%s\nexport CONSOLE_URL=http://%s:%s\n' "$port" "$probe" "$port" \
         >"$dir/console.env"
+    printf '%s %s\n' "$port" "$upstream" >"$run/args"
 }
 
 stop() {
@@ -75,5 +78,11 @@ stop() {
 case $cmd in
 start) start "${3:?PORT}" "${4:?GATEWAY_URL}" ;;
 stop) stop ;;
+restart)
+    [ -f "$run/args" ] || die "no console was started in $dir"
+    read -r port upstream <"$run/args"
+    stop
+    start "$port" "$upstream"
+    ;;
 *) die "unknown command: $cmd" ;;
 esac

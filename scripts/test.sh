@@ -105,6 +105,7 @@ if "$ROOT/scripts/services.sh" start "$RUN" "$BUILD/bin" auto; then
             "$ROOT/tests/console/run.sh"
         # Debian's interpreter: the python3 on PATH may not see Debian's python3-selenium.
         run_suite browser env CONSOLE_URL="$CONSOLE_URL" CONSOLE_DOWN_URL="$CONSOLE_DOWN_URL" \
+            CONSOLE_RESTART="$ROOT/scripts/console.sh restart $RUN" \
             BROWSER_SHOTS="$LOGS/browser-shots" /usr/bin/python3 "$ROOT/tests/browser/run.py"
     else
         failed=$((failed + 1))

@@ -49,6 +49,8 @@ class Feed {
     this.ping = null;
     this.wanted = false;
     this.unread = 0;
+    this.connects = 0;
+    this.since = null;
   }
 
   on(fn) {
@@ -109,6 +111,8 @@ class Feed {
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;
+      this.connects += 1;
+      this.since = new Date();
       this.setStatus('live');
       if (this.ping) window.clearInterval(this.ping);
       this.ping = window.setInterval(() => {
@@ -206,6 +210,7 @@ export function mountPanel(host, nameOf, onClose) {
     if (kind === 'status') {
       state.textContent = statusText(ev);
       state.dataset.status = ev;
+      state.title = feed.since ? `Connected since ${feed.since.toLocaleTimeString('en-GB')}` : '';
     } else if (kind === 'event') {
       const none = list.querySelector('.feed-none');
       if (none) none.remove();

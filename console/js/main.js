@@ -179,8 +179,10 @@ function onSignedIn() {
 function setLive(status) {
   const dot = document.getElementById('live-dot');
   dot.dataset.status = status;
+  dot.dataset.connects = String(feed.connects);
   liveToggle.dataset.status = status;
-  liveToggle.title = `Live feed: ${statusText(status)}`;
+  liveToggle.title = `Live feed: ${statusText(status)}` +
+    (status === 'live' && feed.since ? ` since ${feed.since.toLocaleTimeString('en-GB')}` : '');
 }
 
 function setUnread() {

@@ -38,8 +38,8 @@ class Case:
         self.name = name
         self.browsers = []
 
-    def browser(self, label="main", size=lib.DESKTOP, allow=()):
-        b = lib.Browser(f"{self.name}/{label}", size=size, allow=allow)
+    def browser(self, label="main", size=lib.DESKTOP, allow=(), ws_failures=False):
+        b = lib.Browser(f"{self.name}/{label}", size=size, allow=allow, ws_failures=ws_failures)
         self.browsers.append(b)
         return b
 

@@ -1,6 +1,11 @@
-"""The live feed: events caused by another session appear in the panel as they happen."""
+"""The live feed: events caused by another session appear in the panel as they happen; the
+feed reconnects by itself when its connection drops."""
 
-from lib import API, PHONE, check
+import os
+import shlex
+import subprocess
+
+from lib import API, PHONE, Skip, check
 
 
 def case_live_feed_shows_another_sessions_event(t):
@@ -29,4 +34,26 @@ def case_live_feed_shows_another_sessions_event(t):
     b.shot("feed")
 
 
-CASES = [case_live_feed_shows_another_sessions_event]
+
+def case_live_feed_reconnects_by_itself(t):
+    restart = os.environ.get("CONSOLE_RESTART")
+    if not restart:
+        raise Skip("CONSOLE_RESTART (a command that restarts the console's nginx) is not set")
+    admin = API.register("recon")
+    # the connection attempts made while nginx is down fail in the browser's log: expected here
+    b = t.browser(allow={502, 503}, ws_failures=True)
+    b.sign_in(admin.user["username"])
+    b.live()
+    dot = b.el("#live-dot", visible=False)
+    before = int(dot.get_attribute("data-connects"))
+    # stop + start on the same port: the open websocket is cut, the console must open a new one
+    r = subprocess.run(shlex.split(restart), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(r.returncode == 0, f"restarting the console's nginx failed: {r.stdout[-500:]}")
+    b.wait(lambda d: int(dot.get_attribute("data-connects")) > before
+           and dot.get_attribute("data-status") == "live", "the feed to connect again by itself")
+    admin.ok("POST", "/api/runs", {"inputs": {"ticker": "RECO", "use_defaults": True}, "compute": True})
+    b.click("#live-toggle")
+    b.wait_text("#feed-panel .feed-item", "RECO", "an event on the new connection")
+
+
+CASES = [case_live_feed_shows_another_sessions_event, case_live_feed_reconnects_by_itself]
