@@ -145,7 +145,10 @@ async function send(path, o, mayRetry) {
       try {
         await session.refresh();
       } catch (e) {
-        throw new ApiError(401, { error: e.ended ? session.ENDED.revoked : e.message });
+        // Ended: the app is on its way to the sign-in page. Otherwise (unreachable, 429) the
+        // session lives on and the error is shown where the request was made.
+        if (e.ended) throw new ApiError(401, { error: session.ENDED.revoked });
+        throw new ApiError(e.status || 0, { error: e.message, retry_after: e.retryAfter || 0 });
       }
       return send(path, o, false);
     }
