@@ -385,7 +385,7 @@ class Browser:
             "document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));")
         if full:
             import base64
-            self.js("window.scrollTo(0, 0)")
+            self.js("window.scrollTo(0, 0); document.querySelectorAll('.inputs-card').forEach((c) => { c.scrollTop = 0; });")
             m = self.d.execute_cdp_cmd("Page.getLayoutMetrics", {})
             hgt = int(m["cssContentSize"]["height"])
             data = self.d.execute_cdp_cmd("Page.captureScreenshot", {
