@@ -357,17 +357,29 @@ class Browser:
         raw = self.js("return sessionStorage.getItem('valor.session')")
         return json.loads(raw) if raw else None
 
-    def canvas_ink(self, css):
-        """How many pixels of a canvas are not transparent/white: > 0 means something is drawn."""
+    def canvas_ink(self, css, rgb=None, tol=40, min_alpha=60):
+        """Pixels of a canvas drawn in a colour: near `rgb` when given, else any saturated
+        colour (so grid lines and grey labels do not count). A sample of every 4th pixel."""
         return self.js("""
-            const c = document.querySelector(arguments[0]);
+            const [sel, rgb, tol, minA] = arguments;
+            const c = document.querySelector(sel);
             if (!c || !c.width || !c.height) return 0;
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0;
             for (let i = 0; i < d.length; i += 16) {
-              if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
+              const r = d[i], g = d[i + 1], b = d[i + 2], a = d[i + 3];
+              if (a < minA) continue;
+              if (rgb) {
+                if (Math.abs(r - rgb[0]) <= tol && Math.abs(g - rgb[1]) <= tol && Math.abs(b - rgb[2]) <= tol) n++;
+              } else if (Math.max(r, g, b) - Math.min(r, g, b) > 40) {
+                n++;
+              }
             }
-            return n;""", css)
+            return n;""", css, rgb, tol, min_alpha)
+
+    def wait_ink(self, css, at_least, what, **kw):
+        """Waits until a canvas has at least `at_least` pixels of ink (charts animate in)."""
+        return self.wait(lambda d: self.canvas_ink(css, **kw) >= at_least, what)
 
     def no_horizontal_overflow(self):
         return self.js("return document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -42,7 +42,7 @@ def case_company_and_value_it(t):
     b.click("#company-results a[data-ticker='MSFT']", "MSFT in the search results")
     b.wait_text("#company-name", "Microsoft")
     b.el("#price-chart[data-rendered='true']", "the price chart")
-    check(b.canvas_ink("#price-chart") > 200, "the price chart has a line drawn")
+    b.wait_ink("#price-chart", 150, "the price line (Chart.js, the console's blue)", rgb=(47, 111, 219), min_alpha=200)
     rows = b.els("table.statement tbody tr")
     check(len(rows) >= 5, f"the income statement has its lines ({len(rows)})")
     fiscal = b.els("table.statement thead th.num")
@@ -110,7 +110,9 @@ def case_monte_carlo_histogram(t):
     b.set_field("seedStr", "browser-suite")
     b.click("#mc-run")
     b.el("#mc-histogram[data-rendered='true']", "the Monte Carlo histogram")
-    check(b.canvas_ink("#mc-histogram") > 500, "the histogram has bars drawn")
+    b.wait_ink("#mc-histogram", 400, "the histogram's bars", rgb=(47, 111, 219))
+    b.wait_ink("#mc-histogram", 20, "the P10 marker (red)", rgb=(194, 59, 50), min_alpha=200)
+    b.wait_ink("#mc-histogram", 20, "the P90 marker (green)", rgb=(30, 138, 76), min_alpha=200)
     inputs, _ = dcf_inputs_of_form(b)
     mc = api.ok("POST", "/api/dcf/monte-carlo", {"inputs": inputs, "mc_settings": {
         "trials": 2000, "volPP": 2, "s2cVolPct": 5, "corrGM": 0.3, "seedStr": "browser-suite"}})["data"]
@@ -135,7 +137,8 @@ def case_sensitivity_heatmap(t):
     check(rows == 11 and cols == 11, f"an 11 × 11 grid ({rows} × {cols})")
     br, bc = int(hm.get_attribute("data-base-row")), int(hm.get_attribute("data-base-col"))
     check((br, bc) == (4, 6), f"the base case (WACC 9%, g 2.5%) is cell (4, 6), got ({br}, {bc})")
-    check(b.canvas_ink("#sens-heatmap canvas") > 2000, "the heatmap is drawn")
+    b.wait_ink("#sens-heatmap canvas", 1500, "the heatmap's coloured cells")
+    b.wait_ink("#sens-heatmap canvas", 10, "the base case's outline", rgb=(17, 24, 39), tol=5, min_alpha=250)
     inputs, size = dcf_inputs_of_form(b)
     grid = api.ok("POST", "/api/dcf/sensitivity", {"inputs": inputs, "grid": {"size": size}})["data"]
     # keyboard: focus the heatmap and read a cell

@@ -45,7 +45,7 @@ def case_lbo_calculate_and_save(t):
           f"average IRR shown {b.text('[data-kpi=avg_irr]')} = the API's {res['metrics']['avg_irr']:.4f}")
     check(b.text("[data-kpi='final_debt']") == fmt1(res["metrics"]["final_debt"]), "final debt as the API's")
     b.el("#lbo-chart[data-rendered='true']", "the debt schedule chart")
-    check(b.canvas_ink("#lbo-chart") > 500, "the debt schedule is drawn")
+    b.wait_ink("#lbo-chart", 400, "the debt bars", rgb=(29, 59, 114))
     check(len(b.els("#lbo-exits table tbody tr")) == len(res["exit_scenarios"]), "every exit scenario is listed")
     b.shot("lbo", full=True)
 
