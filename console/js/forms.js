@@ -46,7 +46,7 @@ export class Form {
         inputmode: numeric ? (spec.unit === 'int' ? 'numeric' : 'decimal') : null,
         spellcheck: numeric ? 'false' : null,
         class: numeric ? 'num-input' : null,
-        placeholder: spec.placeholder || (spec.optional ? 'not set' : null),
+        placeholder: spec.placeholder || (spec.optional && numeric ? 'not set' : null),
         readOnly: this.readOnly,
         maxlength: spec.maxlength || null,
       });

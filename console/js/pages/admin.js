@@ -98,15 +98,15 @@ export async function render(main, ctx) {
       }));
       return h('tr', { dataset: { user: u.username } },
         h('th', { scope: 'row' }, u.username, me ? h('span', { class: 'badge' }, 'you') : null),
-        h('td', {}, u.email),
-        h('td', {}, h('div', { class: 'btn-row' }, role, apply)),
-        h('td', {}, h('span', { class: ['badge', active ? 'badge-ok' : 'badge-off'] }, active ? 'active' : 'deactivated')),
-        h('td', { class: 'nowrap' }, dateTime(u.created_at)),
-        h('td', { class: 'nowrap' }, u.last_login ? dateTime(u.last_login) : 'never'),
-        h('td', {}, me ? h('span', { class: 'muted small' }, '—') : toggle, rowSlot));
+        h('td', { dataset: { label: 'Email' } }, u.email),
+        h('td', { dataset: { label: 'Role' } }, h('div', { class: 'btn-row' }, role, apply)),
+        h('td', { dataset: { label: 'Status' } }, h('span', { class: ['badge', active ? 'badge-ok' : 'badge-off'] }, active ? 'active' : 'deactivated')),
+        h('td', { class: 'nowrap', dataset: { label: 'Created' } }, dateTime(u.created_at)),
+        h('td', { class: 'nowrap', dataset: { label: 'Last sign-in' } }, u.last_login ? dateTime(u.last_login) : 'never'),
+        h('td', { class: 'actions-cell' }, me ? null : toggle, rowSlot));
     });
     usersHost.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Users' },
-      h('table', { class: 'data', id: 'users-table' }, h('caption', { class: 'sr-only' }, 'Users of the organisation'),
+      h('table', { class: 'data cards-sm', id: 'users-table' }, h('caption', { class: 'sr-only' }, 'Users of the organisation'),
         h('thead', {}, h('tr', {}, ['User', 'Email', 'Role', 'Status', 'Created', 'Last sign-in', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, rows))));
   };

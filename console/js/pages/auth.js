@@ -77,7 +77,7 @@ export function renderRegister(main, { onSignedIn }) {
     { name: 'email', label: 'Email', unit: 'text', required: true, autocomplete: 'email' },
     { name: 'password', label: 'Password', unit: 'text', required: true, autocomplete: 'new-password',
       hint: 'At least 12 characters with lowercase, uppercase, a number and a special character.' },
-    { name: 'tenant', label: 'Organisation (tenant)', unit: 'text', optional: true,
+    { name: 'tenant', label: 'Organisation (tenant)', unit: 'text', optional: true, placeholder: 'e.g. acme-capital',
       hint: 'A short id such as acme-capital. Left empty, it is derived from your username. You become its administrator.' },
   ]);
   form.input('password').type = 'password';

@@ -90,7 +90,7 @@ async function dcfList(host, ctx, q, update) {
     body.append(h('div', { class: 'empty' }, h('p', {}, q.q ? `No DCF runs with a ticker containing “${q.q}”.` : 'No DCF runs saved yet.'),
       ctx.canWrite ? h('a', { href: '#/dcf', class: 'btn' }, 'Open the DCF workbench') : null));
   } else {
-    const table = h('table', { class: 'data runs-table', id: 'runs-table' },
+    const table = h('table', { class: 'data runs-table cards-sm', id: 'runs-table' },
       h('caption', { class: 'sr-only' }, 'DCF runs'),
       h('thead', {}, h('tr', {},
         sortHeader('Ticker', 'ticker', q, onSort),
@@ -162,7 +162,7 @@ async function dealList(host, ctx, kind, q, update) {
       ctx.canWrite ? h('a', { href: `#/${kind}`, class: 'btn' }, `Open the ${kind === 'lbo' ? 'LBO' : 'M&A'} page`) : null));
   } else if (kind === 'lbo') {
     body.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'LBO runs' },
-      h('table', { class: 'data runs-table', id: 'runs-table' },
+      h('table', { class: 'data runs-table cards-sm', id: 'runs-table' },
         h('caption', { class: 'sr-only' }, 'LBO runs'),
         h('thead', {}, h('tr', {}, ['Company', 'Price (M)', 'Avg. IRR', 'Avg. MOIC', 'Saved', 'By'].map((t, i) =>
           h('th', { scope: 'col', class: i >= 1 && i <= 3 ? 'num' : null }, t)), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
@@ -180,7 +180,7 @@ async function dealList(host, ctx, kind, q, update) {
         })))));
   } else {
     body.append(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'M&A runs' },
-      h('table', { class: 'data runs-table', id: 'runs-table' },
+      h('table', { class: 'data runs-table cards-sm', id: 'runs-table' },
         h('caption', { class: 'sr-only' }, 'M&A runs'),
         h('thead', {}, h('tr', {}, ['Deal', 'Acquirer', 'Target', 'Accretion', 'Saved', 'By'].map((t, i) =>
           h('th', { scope: 'col', class: i === 3 ? 'num' : null }, t)), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
