@@ -5,6 +5,11 @@
  *  - redisReconnect() forgets the timeouts and keepalive: never used; after
  *    any error the context is freed and the next command connects afresh;
  *  - a context is unusable after an I/O error (including a timeout);
+ *  - a kept connection the server closed (Redis restarted, a proxy's idle
+ *    timeout) fails the next command written on it: before a command on a
+ *    connection idle for KV_IDLE_CHECK_MS, one non-blocking peek tells a
+ *    closed socket from an open one, and a closed one is replaced first, so
+ *    no command fails for a stale connection;
  *  - writes to a closed socket raise SIGPIPE: the process ignores it
  *    (app_signals_init()).
  */
@@ -13,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,7 @@ struct kv_client {
     int connect_timeout_ms;
     int command_timeout_ms;
     redisContext *ctx;      /* NULL while disconnected */
+    double last_used_ms;    /* clock_mono_ms() of the last command */
     int down;               /* last attempt failed (log transitions only) */
     struct kv_client *next; /* kv_pool list */
 };
@@ -160,6 +167,8 @@ out:
     return rc;
 }
 
+#define KV_IDLE_CHECK_MS 10
+
 static struct timeval ms_tv(int ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
@@ -231,6 +240,28 @@ static int kv_connect(struct kv_client *c)
     return VALOR_OK;
 }
 
+/* 1 when the server closed the connection (EOF or an error pending), or
+ * sent something no command asked for; 0 while it is open and quiet. */
+static int peer_closed(int fd)
+{
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* A connection to write a command on: connects when there is none, and
+ * replaces one found closed after some idle time (quietly: Redis is fine). */
+static int kv_ready(struct kv_client *c)
+{
+    double now = clock_mono_ms();
+    if (c->ctx != NULL && now - c->last_used_ms >= KV_IDLE_CHECK_MS && peer_closed(c->ctx->fd)) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+    c->last_used_ms = now;
+    return c->ctx != NULL ? VALOR_OK : kv_connect(c);
+}
+
 static void client_free(struct kv_client *c)
 {
     if (c == NULL)
@@ -278,7 +309,7 @@ int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size
     *reply = NULL;
     if (c == NULL || argc < 1 || argv == NULL)
         return VALOR_E_INVALID;
-    if (c->ctx == NULL && kv_connect(c) != VALOR_OK)
+    if (kv_ready(c) != VALOR_OK)
         return VALOR_E_UNAVAILABLE;
     r = redisCommandArgv(c->ctx, argc, argv, argvlen);
     if (r == NULL) {
@@ -381,4 +412,45 @@ int kv_denylist_key(const char *jti, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return VALOR_E_INVALID;
     return VALOR_OK;
+}
+
+int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s)
+{
+    char key[128], ex[24];
+    const char *argv[] = {"SET", key, "1", "EX", ex};
+    size_t argvlen[5] = {3, 0, 1, 2, 0};
+    int rc = VALOR_OK;
+
+    if (c == NULL)
+        return VALOR_E_INVALID;
+    if (n == 0)
+        return VALOR_OK;
+    for (size_t i = 0; i < n; i++) /* all or nothing: no command may stay unanswered */
+        if (kv_denylist_key(jtis[i], key, sizeof(key)) != VALOR_OK)
+            return VALOR_E_INVALID;
+    if (kv_ready(c) != VALOR_OK)
+        return VALOR_E_UNAVAILABLE;
+    for (size_t i = 0; i < n; i++) {
+        kv_denylist_key(jtis[i], key, sizeof(key));
+        snprintf(ex, sizeof(ex), "%lld", ttl_s[i] < 1 ? 1 : ttl_s[i]);
+        argvlen[1] = strlen(key);
+        argvlen[4] = strlen(ex);
+        if (redisAppendCommandArgv(c->ctx, 5, argv, argvlen) != REDIS_OK) {
+            drop_ctx(c, "out of memory");
+            return VALOR_E_UNAVAILABLE;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c->ctx, &r) != REDIS_OK || r == NULL) {
+            int timed_out =
+                c->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+            drop_ctx(c, timed_out ? "command timeout" : c->ctx->errstr);
+            return VALOR_E_UNAVAILABLE;
+        }
+        if (((redisReply *)r)->type == REDIS_REPLY_ERROR)
+            rc = VALOR_E_UNAVAILABLE;
+        freeReplyObject(r);
+    }
+    return rc;
 }

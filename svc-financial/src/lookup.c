@@ -1,4 +1,13 @@
-/* lookup: store → cache → Alpha Vantage (see lookup.h). */
+/* lookup: store → cache → Alpha Vantage (see lookup.h).
+ *
+ * One provider call per ticker across every replica: within a process the
+ * single-flight table (sflight.h) elects one leader; across replicas the
+ * leaders race for a short Redis lock (SET NX PX, FIN_LOCK_PREFIX<ticker>,
+ * its lifetime the provider's worst case). The winner calls Alpha Vantage and
+ * caches the company before it releases the lock; the others wait on the
+ * cache while the lock lives. A lock that vanishes without a cached company
+ * (the winner failed) lets one waiter try in its turn; Redis being down
+ * leaves each replica to its own single flight. */
 #include "lookup.h"
 
 #include <stdio.h>
@@ -11,11 +20,24 @@
 #include "sflight.h"
 #include "store.h"
 #include "valor/bus.h"
+#include "valor/clock.h"
+#include "valor/crypto.h"
 #include "valor/db.h"
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/kv.h"
 #include "valor/log.h"
+
+#include <unistd.h>
+
+#define FIN_LOCK_PREFIX "valor:fin:fetch:"
+#define FIN_LOCK_POLL_MS 25
+#define FIN_AV_CALLS 4 /* OVERVIEW, INCOME_STATEMENT, BALANCE_SHEET, CASH_FLOW */
+
+/* KEYS[1] the lock, ARGV[1] our token: deleted only if still ours. */
+static const char unlock_script[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
 
 static int from_store(struct fin_service *fs, struct http_ctx *ctx, const char *ticker,
                       struct fin_found *found)
@@ -80,6 +102,78 @@ out:
     free(text);
 }
 
+static void lock_key(const char *ticker, char key[64])
+{
+    snprintf(key, 64, "%s%s", FIN_LOCK_PREFIX, ticker);
+}
+
+/* One Redis command for the fleet lock; VALOR_OK with *reply. */
+static int lock_command(struct fin_service *fs, int argc, const char **argv, redisReply **reply)
+{
+    size_t len[6];
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
+    for (int i = 0; i < argc; i++)
+        len[i] = strlen(argv[i]);
+    return kv != NULL ? kv_command_argv(kv, argc, argv, len, reply) : VALOR_E_UNAVAILABLE;
+}
+
+/* The fleet's lock on fetching ticker: VALOR_OK (ours, token set),
+ * VALOR_E_CONFLICT (another replica holds it), VALOR_E_UNAVAILABLE. */
+static int lock_take(struct fin_service *fs, const char *ticker, char token[CRYPTO_UUID_LEN])
+{
+    char key[64], ttl[24];
+    const char *argv[] = {"SET", key, token, "NX", "PX", ttl};
+    redisReply *r = NULL;
+    int rc;
+
+    lock_key(ticker, key);
+    /* the provider's worst case: every call waits for both timeouts */
+    snprintf(ttl, sizeof(ttl), "%ld",
+             FIN_AV_CALLS * (fs->av.connect_timeout_ms + fs->av.timeout_ms) + 1000);
+    if ((rc = crypto_uuid4(token)) != VALOR_OK || (rc = lock_command(fs, 6, argv, &r)) != VALOR_OK)
+        return rc;
+    rc = r->type == REDIS_REPLY_STATUS ? VALOR_OK
+         : r->type == REDIS_REPLY_NIL  ? VALOR_E_CONFLICT
+                                       : VALOR_E_UNAVAILABLE;
+    freeReplyObject(r);
+    return rc;
+}
+
+static void lock_release(struct fin_service *fs, const char *ticker, const char *token)
+{
+    char key[64];
+    const char *argv[] = {"EVAL", unlock_script, "1", key, token};
+    redisReply *r = NULL;
+    lock_key(ticker, key);
+    if (lock_command(fs, 5, argv, &r) == VALOR_OK)
+        freeReplyObject(r);
+}
+
+/* 1 while another replica holds the lock on ticker (0 gone, or Redis down). */
+static int lock_held(struct fin_service *fs, const char *ticker)
+{
+    char key[64];
+    const char *argv[] = {"EXISTS", key};
+    redisReply *r = NULL;
+    int held = 0;
+    lock_key(ticker, key);
+    if (lock_command(fs, 2, argv, &r) == VALOR_OK) {
+        held = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+        freeReplyObject(r);
+    }
+    return held;
+}
+
+/* Waits while another replica fetches ticker; its company from the cache, or
+ * NULL when its lock went without one. */
+static json_t *await_other(struct fin_service *fs, const char *ticker)
+{
+    json_t *company;
+    while ((company = cache_get(fs, ticker)) == NULL && lock_held(fs, ticker))
+        usleep(FIN_LOCK_POLL_MS * 1000);
+    return company != NULL ? company : cache_get(fs, ticker);
+}
+
 /* Writes a fetched company to the shared store with a company.updated event
  * for the tenant whose request fetched it. */
 static int save(struct fin_service *fs, struct http_ctx *ctx, const json_t *company)
@@ -116,19 +210,34 @@ out:
     return rc;
 }
 
-/* The leader's work: cache, else upstream; then the store. */
+/* The process leader's work: cache, else (holding the fleet's lock, or
+ * after another replica's attempt failed) upstream; then the store. */
 static int fetch(struct fin_service *fs, struct http_ctx *ctx, const char *ticker,
                  struct fin_upstream_err *uerr)
 {
     json_t *company = cache_get(fs, ticker);
-    int rc = VALOR_OK;
+    char token[CRYPTO_UUID_LEN];
+    int rc = VALOR_OK, lock = VALOR_E_UNAVAILABLE;
 
+    /* another replica fetching: wait for it; it failed: our turn (a few times at most) */
+    for (int turn = 0; company == NULL && turn < 3; turn++) {
+        if ((lock = lock_take(fs, ticker, token)) != VALOR_E_CONFLICT)
+            break;
+        company = await_other(fs, ticker);
+    }
     if (company == NULL) {
+        if (lock == VALOR_E_UNAVAILABLE)
+            log_warn(&ctx->log, "fetch_lock",
+                     "Redis unavailable: fetching %s without the fleet "
+                     "lock",
+                     ticker);
         log_info(&ctx->log, "alpha_vantage_fetch", "fetching %s from Alpha Vantage", ticker);
         rc = fin_av_fetch_company(&fs->av, ticker, &company, uerr);
         if (rc == VALOR_OK)
-            cache_put(fs, ticker, company);
+            cache_put(fs, ticker, company); /* before the lock goes: waiters read it */
     }
+    if (lock == VALOR_OK)
+        lock_release(fs, ticker, token);
     if (rc == VALOR_OK)
         rc = save(fs, ctx, company);
     json_decref(company);

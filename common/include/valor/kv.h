@@ -45,4 +45,10 @@ struct kv_client *kv_pool_get(struct kv_pool *p);
 /* KV_DENYLIST_PREFIX + jti into buf. VALOR_E_INVALID when it does not fit. */
 int kv_denylist_key(const char *jti, char *buf, size_t len);
 
+/* SET KV_DENYLIST_PREFIX<jtis[i]> 1 EX ttl_s[i] (< 1 → 1) for i < n, pipelined:
+ * one write, then the n replies. VALOR_OK when every one was OK;
+ * VALOR_E_INVALID for a jti too long for a key; VALOR_E_UNAVAILABLE on
+ * connect failure, I/O error, timeout or an error reply. */
+int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s);
+
 #endif
