@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make up / make down: the private dev stack in .run/dev and every process on fixed ports.
+# make up / make down: the private dev stack in .run/dev and every process on fixed ports,
+# and the web console: nginx on :8000 (CONSOLE_PORT) serving console/ with /api/ proxied to
+# the gateway.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -12,15 +14,23 @@ up)
         say "already running (make down first)"
         exit 0
     fi
+    console_port=${CONSOLE_PORT:-8000}
+    if ss -Htln "sport = :$console_port" 2>/dev/null | grep -q .; then
+        die "port $console_port (the web console) is in use; free it or run CONSOLE_PORT=<port> make up"
+    fi
     "$ROOT/scripts/stack.sh" start "$RUN" dev
     "$ROOT/scripts/services.sh" start "$RUN" "$BIN" dev
     # shellcheck disable=SC1091
     source "$RUN/stack.env"
     # shellcheck disable=SC1091
     source "$RUN/services.env"
+    "$ROOT/scripts/console.sh" start "$RUN" "$console_port" "$BASE_URL"
+    # shellcheck disable=SC1091
+    source "$RUN/console.env"
     cat <<EOT
 
 Valor IVX is running (make down stops it):
+  web console    http://localhost:$CONSOLE_PORT/   (open it in a browser; logs: .run/dev/logs/console*.log)
   gateway        $BASE_URL          (logs: .run/dev/logs/gateway.log)
   svc-auth       $AUTH_SERVICE_URL
   svc-runs       $RUNS_SERVICE_URL
@@ -43,6 +53,7 @@ EOT
     ;;
 down)
     [ -d "$RUN" ] || { say "nothing running"; exit 0; }
+    "$ROOT/scripts/console.sh" stop "$RUN"
     "$ROOT/scripts/services.sh" stop "$RUN"
     "$ROOT/scripts/stack.sh" stop "$RUN"
     say "stopped"

@@ -9,6 +9,10 @@ PACKAGES=(
     libnats-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
     libcrypt-dev check libsubunit-dev
     postgresql redis-server nats-server curl iproute2 procps stress-ng
+    # the web console (console/): nginx serves it, Chart.js and the Inter font come from
+    # Debian and are served from the console's own origin; the browser suite drives Debian's
+    # Chromium through chromedriver with Debian's Selenium (run with /usr/bin/python3)
+    nginx libjs-chart.js fonts-inter chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test / make asan: every test program in BUILD/tests against a private
 # PostgreSQL/Redis/NATS on free ports, the e2e suite against a private
-# gateway + services, the fault-injection tests, the fuzz regression inputs,
+# gateway + services, the web console's nginx on a free port with its curl
+# checks and the browser suite (headless Chromium), the fault-injection tests, the fuzz regression inputs,
 # the Kubernetes manifest checks and the compose stack test
 # (scripts/compose-test.sh), then one closing "N passed, N failed" line.
 #
@@ -16,6 +17,8 @@ mkdir -p "$RUN" "$LOGS"
 export VALOR_PORTS_TAKEN="$RUN/ports"
 
 cleanup() {
+    "$ROOT/scripts/console.sh" stop "$RUN" 2>/dev/null
+    "$ROOT/scripts/console.sh" stop "$RUN/down" 2>/dev/null
     "$ROOT/scripts/services.sh" stop "$RUN" 2>/dev/null
     "$ROOT/scripts/stack.sh" stop "$RUN" 2>/dev/null
     [ -f "$RUN/pg.path" ] && rm -rf "$(cat "$RUN/pg.path")"
@@ -94,6 +97,27 @@ if "$ROOT/scripts/services.sh" start "$RUN" "$BUILD/bin" auto; then
     # shellcheck disable=SC1091
     source "$RUN/services.env"
     run_suite e2e env BASE_URL="$BASE_URL" "$ROOT/tests/e2e/run.sh"
+    # The web console: its nginx (as make up's on :8000) in front of this gateway, and a
+    # second one in front of a port nobody listens on (the "gateway down" cases).
+    if "$ROOT/scripts/console.sh" start "$RUN" "$(free_port)" "$BASE_URL" &&
+        "$ROOT/scripts/console.sh" start "$RUN/down" "$(free_port)" "http://127.0.0.1:$(free_port)"; then
+        # shellcheck disable=SC1091
+        CONSOLE_DOWN_URL=$(source "$RUN/down/console.env" && echo "$CONSOLE_URL")
+        # shellcheck disable=SC1091
+        source "$RUN/console.env"
+        rm -rf "$LOGS/browser-shots"
+        run_suite console-http env CONSOLE_URL="$CONSOLE_URL" CONSOLE_DOWN_URL="$CONSOLE_DOWN_URL" \
+            "$ROOT/tests/console/run.sh"
+        # Debian's interpreter: the python3 on PATH may not see Debian's python3-selenium.
+        run_suite browser env CONSOLE_URL="$CONSOLE_URL" CONSOLE_DOWN_URL="$CONSOLE_DOWN_URL" \
+            CONSOLE_RESTART="$ROOT/scripts/console.sh restart $RUN" \
+            BROWSER_SHOTS="$LOGS/browser-shots" /usr/bin/python3 "$ROOT/tests/browser/run.py"
+    else
+        failed=$((failed + 1))
+        failed_names+=("console (nginx did not start)")
+    fi
+    "$ROOT/scripts/console.sh" stop "$RUN/down"
+    "$ROOT/scripts/console.sh" stop "$RUN"
 else
     failed=$((failed + 1))
     failed_names+=("e2e (stack did not start)")

@@ -130,7 +130,7 @@ void vjwt_kid(const char *secret, char out[VJWT_KID_LEN + 1])
         gnutls_hash(h, secret, strlen(secret));
         gnutls_hash_deinit(h, md);
     }
-    for (int i = 0; i < VJWT_KID_LEN / 2; i++)
+    for (size_t i = 0; i < VJWT_KID_LEN / 2; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
