@@ -239,10 +239,10 @@ int rpt_table_row(struct rpt_table *t, const char *const *cells, unsigned flags)
 
 int rpt_add_kv(struct rpt_doc *d, const struct rpt_kv *kv, int n)
 {
-    static const struct rpt_col cols[4] = {{NULL, RPT_ALIGN_LEFT, 1.35},
-                                           {NULL, RPT_ALIGN_RIGHT, 1.0},
-                                           {NULL, RPT_ALIGN_LEFT, 1.35},
-                                           {NULL, RPT_ALIGN_RIGHT, 1.0}};
+    static const struct rpt_col cols[4] = {{NULL, RPT_ALIGN_LEFT, 1.3},
+                                           {NULL, RPT_ALIGN_RIGHT, 1.05},
+                                           {NULL, RPT_ALIGN_LEFT, 1.3},
+                                           {NULL, RPT_ALIGN_RIGHT, 1.05}};
     struct rpt_table *t;
     int rc = new_table(d, cols, 4, 1, &t);
 

@@ -34,7 +34,7 @@ static const char css[] =
     "table.data tbody tr:nth-child(even){background:#f3f5f8}"
     "table.data tr.total td{font-weight:bold;border-top:1px solid #17324d;background:#fff}"
     "table.data tr.muted td{color:#5f6b7a}"
-    "table .r{text-align:right}table .c{text-align:center}"
+    "table .r,table.data th.r{text-align:right}table .c,table.data th.c{text-align:center}"
     "table.kv th{font-weight:normal;color:#5f6b7a;text-align:left;padding:3px 6px;"
     "border-bottom:1px solid #d5dbe2}"
     "table.kv th.pair{padding-left:24px}"

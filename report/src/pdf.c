@@ -140,6 +140,9 @@ static int measure(struct pdf *p)
             rc = add_item(p, I_BLOCK, b, 0, 22, 16, RPT_FLOW_KEEP_NEXT, -1);
             break;
         case RPT_B_TEXT:
+            /* a closing remark stays with the warnings above it (no orphan line) */
+            if (b > 0 && d->blocks[b - 1].kind == RPT_B_WARNINGS)
+                p->flow[p->n - 1].flags |= RPT_FLOW_KEEP_NEXT;
             rc = add_item(p, I_BLOCK, b, 0, text_h(p, bl->u.text, CW, &body), 6, 0, -1);
             break;
         case RPT_B_NOTE:

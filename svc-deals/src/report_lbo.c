@@ -43,7 +43,7 @@ static int headline(struct rpt_doc *d, const struct lbo_report_run *run)
     struct rpt_kpi k[4] = {
         {"Average IRR", r->averages_defined ? pct(&s, r->avg_irr, 1) : "n/a", "avg-irr"},
         {"Average MOIC", r->averages_defined ? mult(&s, r->avg_moic, 2) : "n/a", "avg-moic"},
-        {"Entry leverage (debt / equity)", mult(&s, r->leverage_ratio, 2), "leverage"},
+        {"Leverage at entry (D/E)", mult(&s, r->leverage_ratio, 2), "leverage"},
         {"Debt at exit ($M)", num(&s, r->final_debt, 1), "final-debt"},
     };
     return rpt_add_kpis(d, k, 4);
@@ -123,11 +123,11 @@ static int sources_uses(struct rpt_doc *d, const struct lbo_report_run *run)
 static int schedule(struct rpt_doc *d, const struct lbo_result *r)
 {
     static const struct rpt_col cols[9] = {
-        {"Year", RPT_ALIGN_LEFT, 0.8},          {"Revenue", RPT_ALIGN_RIGHT, 1},
-        {"EBITDA", RPT_ALIGN_RIGHT, 1},         {"Interest", RPT_ALIGN_RIGHT, 1},
-        {"Taxes", RPT_ALIGN_RIGHT, 1},          {"Free cash flow", RPT_ALIGN_RIGHT, 1.15},
-        {"Debt repaid", RPT_ALIGN_RIGHT, 1.05}, {"Debt (end)", RPT_ALIGN_RIGHT, 1},
-        {"Debt / EBITDA", RPT_ALIGN_RIGHT, 1.1}};
+        {"Year", RPT_ALIGN_LEFT, 0.8},        {"Revenue", RPT_ALIGN_RIGHT, 1},
+        {"EBITDA", RPT_ALIGN_RIGHT, 1},       {"Interest", RPT_ALIGN_RIGHT, 1},
+        {"Taxes", RPT_ALIGN_RIGHT, 1},        {"FCF", RPT_ALIGN_RIGHT, 1},
+        {"Repaid", RPT_ALIGN_RIGHT, 1},       {"Debt (end)", RPT_ALIGN_RIGHT, 1},
+        {"Debt/EBITDA", RPT_ALIGN_RIGHT, 1.1}};
     struct rpt_table *t = NULL;
     int rc;
 

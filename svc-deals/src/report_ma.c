@@ -62,7 +62,7 @@ static int headline(struct rpt_doc *d, const struct ma_report_run *run)
         {r->accretion_defined && r->accretion < 0 ? "Dilution, year 1" : "Accretion, year 1",
          r->accretion_defined ? pct(&s, r->accretion, 1) : "n/a", "accretion"},
         {"Pro-forma EPS", num(&s, r->eps, 2), "pf-eps"},
-        {"Acquirer EPS before the deal", num(&s, r->pre_eps, 2), "pre-eps"},
+        {"EPS before the deal", num(&s, r->pre_eps, 2), "pre-eps"},
         {"Purchase price ($M)", num(&s, r->purchase_price, 1), "price"},
     };
     return rpt_add_kpis(d, k, 4);
@@ -86,9 +86,9 @@ static int terms(struct rpt_doc *d, const struct ma_report_run *run)
             {"Purchase price ($M)", num(&s, in->purchase_price, 1)},
             {"Consideration", consideration},
             {"Cash paid ($M)", num(&s, in->purchase_price * in->cash_pct / 100.0, 1)},
-            {"New acquirer shares issued (M)", num(&s, r->new_shares, 2)},
+            {"New shares issued (M)", num(&s, r->new_shares, 2)},
             {"Acquirer share price used", num(&s, r->share_price, 2)},
-            {"Share price source", fallback(in) ? "Fallback: revenue per share" : "Given"},
+            {"Share price source", fallback(in) ? "Revenue per share" : "Given"},
             {"Synergies per year ($M)", num(&s, in->syn_annual, 1)},
             {"Synergy years", num(&s, in->syn_duration, 0)},
             {"Synergy discount rate", pct(&s, in->syn_discount_rate, 1)},
@@ -156,8 +156,7 @@ static int pro_forma(struct rpt_doc *d, const struct ma_report_run *run)
             {"EPS from the target", num(&s, r->target_contribution, 3)},
             {"EPS from synergies", num(&s, r->synergy_contribution, 3)},
             {"Target shares (M, retired)", num(&s, in->tgt_shares, 1)},
-            {"Share of pro-forma shares issued",
-             pct(&s, r->shares > 0 ? r->new_shares / r->shares : NAN, 1)},
+            {"New / pro-forma shares", pct(&s, r->shares > 0 ? r->new_shares / r->shares : NAN, 1)},
         };
         rc = rpt_add_kv(d, kv, 4);
     }
@@ -168,10 +167,10 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
 {
     static const struct rpt_col cols[7] = {{"Year", RPT_ALIGN_LEFT, 0.8},
                                            {"Synergies", RPT_ALIGN_RIGHT, 1},
-                                           {"Pro-forma net income", RPT_ALIGN_RIGHT, 1.4},
-                                           {"Pro-forma EPS", RPT_ALIGN_RIGHT, 1.1},
-                                           {"EPS before the deal", RPT_ALIGN_RIGHT, 1.2},
-                                           {"Accretion / (dilution)", RPT_ALIGN_RIGHT, 1.4},
+                                           {"PF net income", RPT_ALIGN_RIGHT, 1.1},
+                                           {"PF EPS", RPT_ALIGN_RIGHT, 1},
+                                           {"EPS before", RPT_ALIGN_RIGHT, 1},
+                                           {"Accretion", RPT_ALIGN_RIGHT, 1},
                                            {"", RPT_ALIGN_RIGHT, 0.9}};
     const int n = ma_report_years(run->in);
     const char *cats[MA_REPORT_MAX_YEARS];
@@ -201,8 +200,8 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
         cells[0] = year;
         cells[1] = num(&s, y <= run->in->syn_duration ? run->in->syn_annual : 0, 1);
         cells[2] = num(&s, r.net_income, 1);
-        cells[3] = num(&s, r.eps, 3);
-        cells[4] = num(&s, r.pre_eps, 3);
+        cells[3] = num(&s, r.eps, 2);
+        cells[4] = num(&s, r.pre_eps, 2);
         cells[5] = r.accretion_defined ? pct(&s, r.accretion, 2) : "n/a";
         cells[6] = !r.accretion_defined ? "" : r.accretion >= 0 ? "Accretive" : "Dilutive";
         rc = rpt_table_row(t, cells, 0);
@@ -226,7 +225,7 @@ static int metrics(struct rpt_doc *d, const struct ma_report_run *run)
         {"Pro-forma EV / EBITDA", r->pf_ev_ebitda_defined ? mult(&s, r->pf_ev_ebitda, 2) : "n/a"},
         {"Return on invested capital", pct(&s, r->roic, 1)},
         {"Present value of synergies ($M)", num(&s, r->syn_pv, 1)},
-        {"Synergy value per acquirer share", num(&s, r->syn_per_share, 2)},
+        {"Synergy value per share", num(&s, r->syn_per_share, 2)},
     };
     int rc = rpt_add_heading(d, "Deal metrics and synergy value");
     return rc == VALOR_OK ? rpt_add_kv(d, kv, (int)(sizeof(kv) / sizeof(kv[0]))) : rc;
