@@ -159,7 +159,7 @@ static void c_polyline(void *ud, const double *xy, int npts, unsigned color, dou
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_move_to(cr, xy[0], xy[1]);
     for (int i = 1; i < npts; i++)
-        cairo_line_to(cr, xy[2 * i], xy[2 * i + 1]);
+        cairo_line_to(cr, xy[2 * (size_t)i], xy[2 * (size_t)i + 1]);
     cairo_stroke(cr);
 }
 

@@ -46,7 +46,8 @@ static void svg_polyline(void *ud, const double *xy, int npts, unsigned color, d
     struct rpt_buf *b = buf_of(ud);
     rpt_buf_puts(b, "<polyline fill=\"none\" stroke-linejoin=\"round\" points=\"");
     for (int i = 0; i < npts; i++)
-        rpt_buf_printf(b, "%s%.2f,%.2f", i > 0 ? " " : "", xy[2 * i], xy[2 * i + 1]);
+        rpt_buf_printf(b, "%s%.2f,%.2f", i > 0 ? " " : "", xy[2 * (size_t)i],
+                       xy[2 * (size_t)i + 1]);
     rpt_buf_puts(b, "\"");
     paint(b, "stroke", (long)color);
     rpt_buf_printf(b, " stroke-width=\"%.2f\"/>", lw);

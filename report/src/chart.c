@@ -179,14 +179,15 @@ void rpt_draw_bars(const struct rpt_canvas *c, const struct rpt_bar_chart *ch, d
             continue;
         for (int i = 0; i <= ch->ncats; i++) {
             if (i < ch->ncats && isfinite(sr->values[i])) {
-                pts[2 * n] = px + band * (i + 0.5);
-                pts[2 * n + 1] = y_of(sr->values[i], &a, py, ph);
+                pts[2 * (size_t)n] = px + band * (i + 0.5);
+                pts[2 * (size_t)n + 1] = y_of(sr->values[i], &a, py, ph);
                 n++;
                 continue;
             }
             c->ops->polyline(c->ud, pts, n, color, 1.6);
             for (int k = 0; k < n; k++)
-                c->ops->circle(c->ud, pts[2 * k], pts[2 * k + 1], 2.2, RPT_C_WHITE, (long)color);
+                c->ops->circle(c->ud, pts[2 * (size_t)k], pts[2 * (size_t)k + 1], 2.2, RPT_C_WHITE,
+                               (long)color);
             n = 0;
         }
     }

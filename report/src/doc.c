@@ -50,7 +50,7 @@ const char *rpt_doc_str(struct rpt_doc *d, const char *s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        out[i] = c < 0x20 || c == 0x7F ? ' ' : (char)c;
+        out[i] = (char)(c < 0x20 || c == 0x7F ? ' ' : c);
     }
     out[n] = '\0';
     return out;
@@ -193,7 +193,7 @@ static int new_table(struct rpt_doc *d, const struct rpt_col *cols, int ncols, i
     b = add_block(d, RPT_B_TABLE);
     t = b != NULL ? rpt_doc_alloc(d, sizeof(*t)) : NULL;
     if (t == NULL)
-        return done(d);
+        return VALOR_E_NOMEM;
     t->doc = d;
     t->ncols = ncols;
     t->kv = kv;

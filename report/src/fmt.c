@@ -83,7 +83,7 @@ static size_t append_safe(char *out, size_t o, size_t cap, const char *s, size_t
                 p++;
             out[o++] = '_';
         } else {
-            out[o++] = safe_char(*p) ? (char)*p : '_';
+            out[o++] = (char)(safe_char(*p) ? *p : '_');
             p++;
         }
         count++;

@@ -65,10 +65,15 @@ static void base64(const unsigned char *in, size_t n, char *out)
                      (i + 2 < n ? in[i + 2] : 0);
         out[o++] = tab[(v >> 18) & 63];
         out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+        out[o++] = (char)(i + 1 < n ? tab[(v >> 6) & 63] : '=');
+        out[o++] = (char)(i + 2 < n ? tab[v & 63] : '=');
     }
     out[o] = '\0';
+}
+
+static unsigned nibble(char c)
+{
+    return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
 }
 
 static void make_csp(void)
@@ -80,11 +85,8 @@ static void make_csp(void)
         snprintf(csp, sizeof(csp), "default-src 'none'; frame-ancestors 'none'");
         return;
     }
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(hex + 2 * i, "%2x", &v);
-        digest[i] = (unsigned char)v;
-    }
+    for (size_t i = 0; i < 32; i++)
+        digest[i] = (unsigned char)(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
     base64(digest, sizeof(digest), b64);
     snprintf(csp, sizeof(csp),
              "default-src 'none'; style-src 'sha256-%s'; img-src data:; frame-ancestors 'none'; "

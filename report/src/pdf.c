@@ -376,8 +376,8 @@ static void draw(struct pdf *p)
 
     for (size_t i = 0; i < p->n; i++) {
         const struct item_ref *r = &p->refs[i];
-        const struct rpt_block *b = r->kind == I_TITLE ? NULL : &p->doc->blocks[r->block];
         const struct rpt_slot *s = &p->slots[i];
+        const struct rpt_block *b;
 
         while (page < s->page) {
             if (page >= 0)
@@ -386,9 +386,13 @@ static void draw(struct pdf *p)
             p->page = page + 1;
             page_furniture(p, p->page);
         }
+        if (r->kind == I_TITLE) {
+            title_block(p, s->y, 1);
+            continue;
+        }
+        b = &p->doc->blocks[r->block];
         switch (r->kind) {
         case I_TITLE:
-            title_block(p, s->y, 1);
             break;
         case I_BLOCK:
             draw_block(p, b, s->y, p->flow[i].height);
