@@ -37,6 +37,13 @@ out:
     return rc;
 }
 
+void rpt_shutdown(void)
+{
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    FcFini();
+}
+
 int rpt_init(char *why, size_t why_len)
 {
     static const struct rpt_kv kv[2] = {{"Warm-up", "1,234.56"}, {"Check", "(7.00%)"}};

@@ -260,6 +260,12 @@ START_TEST(test_init_and_memory)
 }
 END_TEST
 
+/* Each test runs in its own process: release the font caches before it exits. */
+static void release_fonts(void)
+{
+    rpt_shutdown();
+}
+
 int main(void)
 {
     Suite *s = suite_create("report-render");
@@ -270,6 +276,7 @@ int main(void)
     mkdir(".run", 0755);
     mkdir(dir, 0755);
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, release_fonts);
     tcase_add_test(tc, test_pdf);
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_png_of_first_page);

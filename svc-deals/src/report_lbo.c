@@ -136,7 +136,7 @@ static int schedule(struct rpt_doc *d, const struct lbo_result *r)
         return rc;
     for (int y = 0; y <= r->years && rc == VALOR_OK; y++) {
         struct vals s = {0};
-        char year[16];
+        char year[24];
         const char *cells[9] = {year,
                                 num(&s, r->revenue[y], 1),
                                 num(&s, r->ebitda[y], 1),
@@ -168,7 +168,7 @@ static int schedule(struct rpt_doc *d, const struct lbo_result *r)
 static int chart(struct rpt_doc *d, const struct lbo_result *r)
 {
     const char *cats[LBO_MAX_YEARS + 1];
-    char names[LBO_MAX_YEARS + 1][12];
+    char names[LBO_MAX_YEARS + 1][16];
     double fcf[LBO_MAX_YEARS + 1];
     struct rpt_series series[3] = {{"Debt (end of year)", RPT_SERIES_BARS, r->debt},
                                    {"EBITDA", RPT_SERIES_LINE, r->ebitda},
@@ -247,7 +247,7 @@ static int by_year(struct rpt_doc *d, const struct lbo_report_run *run, int whic
         return rc;
     for (int y = 1; y <= r->years && rc == VALOR_OK; y++) {
         struct vals s = {0};
-        char year[16];
+        char year[24];
         const char *cells[MAX_SHOWN_EXITS + 1] = {year};
         snprintf(year, sizeof(year), y == 1 ? "1 year" : "%d years", y);
         for (int i = 0; i < n; i++) {

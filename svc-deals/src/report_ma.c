@@ -174,7 +174,7 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
                                            {"", RPT_ALIGN_RIGHT, 0.9}};
     const int n = ma_report_years(run->in);
     const char *cats[MA_REPORT_MAX_YEARS];
-    char names[MA_REPORT_MAX_YEARS][12];
+    char names[MA_REPORT_MAX_YEARS][16];
     double pf[MA_REPORT_MAX_YEARS], pre[MA_REPORT_MAX_YEARS];
     struct rpt_series series[2] = {{"Pro-forma EPS", RPT_SERIES_BARS, pf},
                                    {"EPS before the deal", RPT_SERIES_BARS, pre}};
@@ -189,7 +189,7 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
     for (int y = 1; y <= n && rc == VALOR_OK; y++) {
         struct ma_result r;
         struct vals s = {0};
-        char year[16];
+        char year[24];
         const char *cells[7];
         ma_report_year(run->in, y, &r);
         snprintf(year, sizeof(year), "Year %d", y);

@@ -81,6 +81,7 @@ static void cleanup(struct svc *s)
 {
     free(s->priv);
     s->priv = NULL;
+    rpt_shutdown(); /* the HTTP workers are gone: no report renders any more */
 }
 
 const struct svc_def deals_def = {

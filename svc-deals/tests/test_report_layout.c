@@ -140,11 +140,18 @@ START_TEST(test_lbo_report)
 }
 END_TEST
 
+/* Each test runs in its own process: release the font caches before it exits. */
+static void release_fonts(void)
+{
+    rpt_shutdown();
+}
+
 int main(void)
 {
     Suite *s = suite_create("svc-deals report layouts");
     TCase *tc = tcase_create("layout");
     tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, NULL, release_fonts);
     tcase_add_test(tc, test_ma_years);
     tcase_add_test(tc, test_ma_report);
     tcase_add_test(tc, test_lbo_report);

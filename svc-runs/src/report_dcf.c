@@ -191,7 +191,7 @@ static int forecast(struct rpt_doc *d, const struct dcf_result *r)
         return rc;
     for (int y = 0; y <= r->years && rc == VALOR_OK; y++) {
         struct vals s = {0};
-        char year[16];
+        char year[24];
         const char *cells[10];
         snprintf(year, sizeof(year), y == 0 ? "Base" : "Year %d", y);
         cells[0] = year;
@@ -228,7 +228,7 @@ static int forecast(struct rpt_doc *d, const struct dcf_result *r)
 static int chart(struct rpt_doc *d, const struct dcf_result *r)
 {
     const char *cats[DCF_MAX_YEARS];
-    char names[DCF_MAX_YEARS][8];
+    char names[DCF_MAX_YEARS][16];
     struct rpt_series series[2] = {{"Revenue", RPT_SERIES_BARS, r->rev + 1},
                                    {"FCFF", RPT_SERIES_LINE, r->fcff + 1}};
     struct rpt_bar_chart c = {

@@ -62,6 +62,7 @@ static int register_routes(struct svc *s)
 static void cleanup(struct svc *s)
 {
     free(s->priv);
+    rpt_shutdown(); /* the HTTP workers are gone: no report renders any more */
 }
 
 const struct svc_def runs_def = {

@@ -138,11 +138,18 @@ START_TEST(test_long_forecast_and_multiple_method)
 }
 END_TEST
 
+/* Each test runs in its own process: release the font caches before it exits. */
+static void release_fonts(void)
+{
+    rpt_shutdown();
+}
+
 int main(void)
 {
     Suite *s = suite_create("svc-runs report_dcf");
     TCase *tc = tcase_create("layout");
     tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, NULL, release_fonts);
     tcase_add_test(tc, test_preset_report);
     tcase_add_test(tc, test_no_monte_carlo_and_a_note);
     tcase_add_test(tc, test_long_forecast_and_multiple_method);

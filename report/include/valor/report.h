@@ -141,6 +141,12 @@ const char *rpt_html_csp(void);
  * with another font. */
 int rpt_init(char *why, size_t why_len);
 
+/* Shut-down, after the last report of the process (no thread may render
+ * any more): drops the calling thread's pango font map (other threads drop
+ * theirs when they exit) and the caches of cairo and fontconfig, so leak
+ * checkers see only what is really lost. */
+void rpt_shutdown(void);
+
 /* ---- formatting (pure) ------------------------------------------------- */
 
 #define RPT_NUM_LEN 48
