@@ -1,4 +1,5 @@
 /* fmt: numbers for people and safe file names (see report.h). Pure. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,9 @@ static const char *format(double v, int decimals, const char *suffix, char *out,
     if (decimals > 6)
         decimals = 6;
     negative = v < 0;
+    /* Halves round away from zero as people expect: 0.975 is stored as 0.97499999…, so nudge
+     * by a few units in the last place before printf rounds (0.975 → "0.98"). */
+    v += copysign(fabs(v) * 8 * DBL_EPSILON, v);
     if (fabs(v) >= 1e15) {
         snprintf(digits, sizeof(digits), "%.*e", decimals > 2 ? decimals : 2, fabs(v));
         snprintf(out, len, negative ? "(%s%s)" : "%s%s", digits, suffix);

@@ -8,7 +8,8 @@
  * an item flagged RPT_FLOW_KEEP_NEXT moves to the next page together with
  * the item after it (a heading with its table's header and first row); a
  * table row that starts a page gets its table's header row repeated above
- * it; an item taller than a page is put at the top of one. */
+ * it; an item taller than a page is put at the top of one. (The renderer
+ * keeps a short table whole by flagging every row but its last.) */
 #ifndef VALOR_REPORT_PAGINATE_H
 #define VALOR_REPORT_PAGINATE_H
 

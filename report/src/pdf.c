@@ -26,6 +26,7 @@
 #define ROW_H 14.5
 #define HEAD_H 17.0
 #define KPI_H 50.0
+#define KEEP_ROWS 8 /* tables of at most this many rows stay on one page */
 
 enum item_kind { I_TITLE, I_BLOCK, I_THEAD, I_TROW, I_WARN };
 
@@ -122,8 +123,10 @@ static int measure_table(struct pdf *p, size_t b, const struct rpt_table *t)
         head = (long)p->n;
         rc = add_item(p, I_THEAD, b, 0, HEAD_H, 6, RPT_FLOW_KEEP_NEXT, -1);
     }
+    /* a short table is never split: each row keeps with the next */
     for (size_t r = 0; rc == VALOR_OK && r < t->nrows; r++)
-        rc = add_item(p, I_TROW, b, r, t->kv ? 15.0 : ROW_H, r == 0 && head < 0 ? 6 : 0, 0, head);
+        rc = add_item(p, I_TROW, b, r, t->kv ? 15.0 : ROW_H, r == 0 && head < 0 ? 6 : 0,
+                      t->nrows <= KEEP_ROWS && r + 1 < t->nrows ? RPT_FLOW_KEEP_NEXT : 0, head);
     return rc;
 }
 

@@ -24,6 +24,10 @@ START_TEST(test_numbers)
     ck_assert_str_eq(num(1895.5788, 1), "1,895.6");
     ck_assert_str_eq(num(1234567.891, 2), "1,234,567.89");
     ck_assert_str_eq(num(999.995, 2), "1,000.00"); /* rounding carries into a new group */
+    ck_assert_str_eq(num(0.975, 2), "0.98");       /* stored as 0.97499999999999997779 */
+    ck_assert_str_eq(num(2.675, 2), "2.68");
+    ck_assert_str_eq(num(-1.005, 2), "(1.01)");
+    ck_assert_str_eq(num(0.974, 2), "0.97");
     ck_assert_str_eq(num(100, 0), "100");
     ck_assert_str_eq(num(1000, 0), "1,000");
     ck_assert_str_eq(num(-1234.5, 2), "(1,234.50)");

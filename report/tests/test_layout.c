@@ -95,6 +95,28 @@ START_TEST(test_keep_chain_taller_than_a_page)
 }
 END_TEST
 
+START_TEST(test_short_table_stays_whole)
+{
+    /* header + 4 rows kept together (the renderer's rule for short tables): 17 + 58 = 75 pt
+     * do not fit under a 700 pt block, so all of it starts the next page, header included */
+    struct rpt_flow f[6] = {{700, 0, 0, -1},
+                            {17, 6, RPT_FLOW_KEEP_NEXT, -1},
+                            {14.5, 0, RPT_FLOW_KEEP_NEXT, 1},
+                            {14.5, 0, RPT_FLOW_KEEP_NEXT, 1},
+                            {14.5, 0, RPT_FLOW_KEEP_NEXT, 1},
+                            {14.5, 0, 0, 1}};
+    struct rpt_slot s[6];
+
+    ck_assert_int_eq(rpt_paginate(f, 6, &box, s), 2);
+    ck_assert_int_eq(s[1].page, 1);
+    ck_assert(s[1].y == 60);
+    for (int i = 2; i < 6; i++) {
+        ck_assert_int_eq(s[i].page, 1);
+        ck_assert(s[i].head_y < 0); /* its header is right above, not repeated */
+    }
+}
+END_TEST
+
 START_TEST(test_nice_axes)
 {
     struct rpt_axis a;
@@ -139,6 +161,7 @@ int main(void)
     tcase_add_test(tc, test_heading_moves_with_what_follows);
     tcase_add_test(tc, test_oversized_and_exact_fits);
     tcase_add_test(tc, test_keep_chain_taller_than_a_page);
+    tcase_add_test(tc, test_short_table_stays_whole);
     tcase_add_test(tc, test_nice_axes);
     tcase_add_test(tc, test_heat_colours);
     suite_add_tcase(s, tc);

@@ -123,11 +123,11 @@ static int sources_uses(struct rpt_doc *d, const struct lbo_report_run *run)
 static int schedule(struct rpt_doc *d, const struct lbo_result *r)
 {
     static const struct rpt_col cols[9] = {
-        {"Year", RPT_ALIGN_LEFT, 0.8},        {"Revenue", RPT_ALIGN_RIGHT, 1},
+        {"Year", RPT_ALIGN_LEFT, 0.7},        {"Revenue", RPT_ALIGN_RIGHT, 1},
         {"EBITDA", RPT_ALIGN_RIGHT, 1},       {"Interest", RPT_ALIGN_RIGHT, 1},
         {"Taxes", RPT_ALIGN_RIGHT, 1},        {"FCF", RPT_ALIGN_RIGHT, 1},
         {"Repaid", RPT_ALIGN_RIGHT, 1},       {"Debt (end)", RPT_ALIGN_RIGHT, 1},
-        {"Debt/EBITDA", RPT_ALIGN_RIGHT, 1.1}};
+        {"Debt/EBITDA", RPT_ALIGN_RIGHT, 1.3}};
     struct rpt_table *t = NULL;
     int rc;
 
@@ -298,8 +298,8 @@ int lbo_report_build(const struct lbo_report_run *run, struct rpt_doc **out)
     if ((rc = rpt_doc_new(&info, &d)) != VALOR_OK)
         return rc;
     if ((rc = headline(d, run)) != VALOR_OK || (rc = sources_uses(d, run)) != VALOR_OK ||
-        (rc = schedule(d, r)) != VALOR_OK || (rc = chart(d, r)) != VALOR_OK ||
-        (rc = returns(d, run)) != VALOR_OK ||
+        (rc = schedule(d, r)) != VALOR_OK || (rc = returns(d, run)) != VALOR_OK ||
+        (rc = chart(d, r)) != VALOR_OK ||
         (rc = rpt_add_heading(d, "IRR and MOIC by exit year")) != VALOR_OK ||
         (rc = by_year(d, run, 0)) != VALOR_OK || (rc = by_year(d, run, 1)) != VALOR_OK ||
         (rc = warnings(d, run)) != VALOR_OK) {

@@ -94,7 +94,7 @@ static int valuation(struct rpt_doc *d, const struct dcf_report_run *run)
             {"Terminal value method",
              in->tv_method == DCF_TV_MULTIPLE ? "Exit multiple" : "Perpetuity growth"},
             {"Terminal growth used", pct(&s, r->term_growth_used, 2)},
-            {"Terminal value, undiscounted ($M)", num(&s, r->tv, MONEY)},
+            {"Terminal value ($M)", num(&s, r->tv, MONEY)},
             {"FCFF CAGR", pct(&s, r->fcff_cagr, 1)},
             {"Payback (cumulative FCFF > 0)", payback},
             {"EV / NOPAT (year 1)", mult(&s, r->ev_to_nopat, 1)},

@@ -152,7 +152,8 @@ void rpt_shutdown(void);
 #define RPT_NUM_LEN 48
 
 /* v with thousands separators and `decimals` fixed decimals (0–6); negative
- * in parentheses: -1234.5 → "(1,234.50)"; a value that rounds to zero has no
+ * in parentheses: -1234.5 → "(1,234.50)"; halves round away from zero as
+ * written (0.975 → "0.98", though stored as 0.97499…); a value that rounds to zero has no
  * sign; |v| ≥ 1e15 in scientific notation; not finite → "n/a". Returns out. */
 const char *rpt_fmt_num(double v, int decimals, char *out, size_t len);
 /* A decimal as percent: 0.0925 → "9.25%", -0.025 → "(2.50%)". */
