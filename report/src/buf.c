@@ -52,26 +52,22 @@ void rpt_buf_puts(struct rpt_buf *b, const char *s)
 void rpt_buf_printf(struct rpt_buf *b, const char *fmt, ...)
 {
     char small[256];
-    va_list ap;
+    va_list ap, again;
     int n;
 
     va_start(ap, fmt);
+    va_copy(again, ap);
     n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (n < 0) {
+    if (n < 0)
         b->oom = 1;
-        return;
-    }
-    if ((size_t)n < sizeof(small)) {
+    else if ((size_t)n < sizeof(small))
         rpt_buf_put(b, small, (size_t)n);
-        return;
+    else if (grow(b, (size_t)n) == 0) {
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
     }
-    if (grow(b, (size_t)n) != 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+    va_end(again);
 }
 
 void rpt_buf_html(struct rpt_buf *b, const char *s)
