@@ -57,6 +57,7 @@ void rpt_buf_printf(struct rpt_buf *b, const char *fmt, ...)
 
     va_start(ap, fmt);
     va_copy(again, ap);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang-tidy 14 */
     n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0)
@@ -64,6 +65,7 @@ void rpt_buf_printf(struct rpt_buf *b, const char *fmt, ...)
     else if ((size_t)n < sizeof(small))
         rpt_buf_put(b, small, (size_t)n);
     else if (grow(b, (size_t)n) == 0) {
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): as above */
         vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
         b->len += (size_t)n;
     }
