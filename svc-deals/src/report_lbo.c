@@ -15,10 +15,11 @@ struct vals {
     int n;
 };
 
+/* The next free buffer; when a block asks for more than NV, the last one is reused (a wrong
+ * figure, never an overflow — the tests would show it). */
 static char *slot(struct vals *s)
 {
-    static char none[1];
-    return s->n < NV ? s->v[s->n++] : none;
+    return s->n < NV ? s->v[s->n++] : s->v[NV - 1];
 }
 
 static const char *num(struct vals *s, double v, int d)
@@ -258,6 +259,12 @@ static int by_year(struct rpt_doc *d, const struct lbo_report_run *run, int whic
                                            : "n/a";
         }
         rc = rpt_table_row(t, cells, y == r->years ? RPT_ROW_TOTAL : 0);
+    }
+    if (rc == VALOR_OK && which == 1 && r->n_multiples > MAX_SHOWN_EXITS) {
+        char note[96];
+        snprintf(note, sizeof(note), "The first %d of the run's %zu exit multiples are shown.",
+                 MAX_SHOWN_EXITS, r->n_multiples);
+        rc = rpt_add_text(d, note);
     }
     return rc;
 }

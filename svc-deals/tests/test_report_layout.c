@@ -135,6 +135,22 @@ START_TEST(test_lbo_report)
     free(pdf);
     free(html);
     rpt_doc_free(d);
+    /* more exit multiples than the by-year tables have columns: said so */
+    in.n_multiples = 10;
+    for (int i = 0; i < 10; i++)
+        in.multiples[i] = 5 + i;
+    lbo_compute(&in, r);
+    {
+        struct lbo_report_run run = {RUN_ID, "Co", "carol", "2026-11-28T10:00:00.000Z",
+                                     &in,    r,    NULL};
+        ck_assert_int_eq(lbo_report_build(&run, &d), VALOR_OK);
+    }
+    ck_assert_int_eq(rpt_render_html(d, &html, &len), VALOR_OK);
+    ck_assert_ptr_nonnull(
+        strstr(html, "The first 8 of the run&#39;s 10 exit multiples are shown."));
+    ck_assert_ptr_nonnull(strstr(html, ">14.0x<")); /* all ten in the exit table */
+    free(html);
+    rpt_doc_free(d);
     free(company);
     free(r);
 }
