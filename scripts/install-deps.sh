@@ -9,7 +9,7 @@ PACKAGES=(
     libnats-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
     libcrypt-dev check libsubunit-dev
     libcairo2-dev libpango1.0-dev fontconfig fonts-dejavu-core poppler-utils
-    postgresql redis-server nats-server curl iproute2 procps
+    postgresql redis-server nats-server curl iproute2 procps stress-ng
 )
 
 missing=()

@@ -5,29 +5,8 @@
 
 #include "valor/authn.h"
 #include "valor/err.h"
-#include "valor/kv.h"
 #include "valor/log.h"
-
-int authn_is_revoked(struct kv_pool *kv, const char *jti)
-{
-    char key[128];
-    const char *argv[2] = {"EXISTS", key};
-    size_t argvlen[2];
-    redisReply *reply = NULL;
-    struct kv_client *c = kv_pool_get(kv);
-    int rc;
-
-    if (c == NULL || kv_denylist_key(jti, key, sizeof(key)) != VALOR_OK)
-        return VALOR_E_UNAVAILABLE;
-    argvlen[0] = strlen(argv[0]);
-    argvlen[1] = strlen(key);
-    rc = kv_command_argv(c, 2, argv, argvlen, &reply);
-    if (rc != VALOR_OK)
-        return rc;
-    rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer > 0 : VALOR_E_UNAVAILABLE;
-    freeReplyObject(reply);
-    return rc;
-}
+#include "valor/revoke.h"
 
 static int role_allows(const char *role, unsigned need)
 {
@@ -46,7 +25,7 @@ static int refuse(struct http_ctx *ctx, int err, const char *msg)
     return err;
 }
 
-int authn_request(struct http_ctx *ctx, const struct vjwt_params *jwt, struct kv_pool *kv,
+int authn_request(struct http_ctx *ctx, const struct vjwt_params *jwt, struct revoke *rv,
                   unsigned need, struct vjwt_claims *claims)
 {
     const char *token = NULL, *tenant;
@@ -64,14 +43,8 @@ int authn_request(struct http_ctx *ctx, const struct vjwt_params *jwt, struct kv
         return refuse(ctx, rc, "Token expired");
     if (rc != VALOR_OK)
         return refuse(ctx, VALOR_E_UNAUTHORIZED, "Invalid token");
-    if (kv != NULL) {
-        rc = authn_is_revoked(kv, claims->jti);
-        if (rc == 1)
-            return refuse(ctx, VALOR_E_UNAUTHORIZED, "Invalid token");
-        if (rc < 0)
-            log_warn(&ctx->log, "denylist_unavailable",
-                     "token revocation not checked: Redis unavailable");
-    }
+    if (rv != NULL && revoke_check(rv, claims->jti, claims->exp) == 1)
+        return refuse(ctx, VALOR_E_UNAUTHORIZED, "Invalid token");
 
     tenant = http_header(ctx, "X-Tenant-ID");
     if ((tenant == NULL || *tenant == '\0') && !(need & AUTHN_NO_TENANT))

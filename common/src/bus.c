@@ -338,3 +338,57 @@ int bus_publish(struct bus *b, const char *subject, const char *msg_id, const vo
              (int)jerr);
     return VALOR_E_UNAVAILABLE;
 }
+
+struct unsub_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void unsub_complete(void *closure)
+{
+    struct unsub_wait *w = closure;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void bus_unsubscribe(natsSubscription *sub, int timeout_ms)
+{
+    struct unsub_wait *w = calloc(1, sizeof(*w));
+    struct timespec dl;
+    int done = 1;
+
+    if (sub == NULL) {
+        free(w);
+        return;
+    }
+    if (w != NULL) {
+        pthread_mutex_init(&w->mu, NULL);
+        clock_cond_init(&w->cv);
+        if (natsSubscription_SetOnCompleteCB(sub, unsub_complete, w) != NATS_OK)
+            w->done = 1; /* already closed: no callback will come */
+    }
+    natsSubscription_Unsubscribe(sub);
+    if (w != NULL) {
+        clock_deadline(&dl, timeout_ms);
+        pthread_mutex_lock(&w->mu);
+        while (!w->done && pthread_cond_timedwait(&w->cv, &w->mu, &dl) == 0)
+            ;
+        done = w->done;
+        pthread_mutex_unlock(&w->mu);
+    }
+    natsSubscription_Destroy(sub);
+    if (!done) {
+        /* the handler may still run and the callback still come: w stays */
+        log_error(NULL, "nats_unsubscribe", "a subscription's handler did not return in %d ms",
+                  timeout_ms);
+        return;
+    }
+    if (w != NULL) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+    }
+}

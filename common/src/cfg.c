@@ -221,6 +221,49 @@ static int load_secret(struct valor_cfg *cfg, const char *name, char **out, char
     return VALOR_OK;
 }
 
+/* JWT_PREVIOUS_SECRET_KEYS: up to CFG_MAX_PREVIOUS_KEYS comma-separated keys
+ * (spaces around a key ignored), each under the production rules of a
+ * secret, none equal to JWT_SECRET_KEY. */
+static int load_previous_keys(struct valor_cfg *cfg, char *errbuf, size_t errlen)
+{
+    static const char name[] = "JWT_PREVIOUS_SECRET_KEYS";
+    const char *v = env_get(name), *p = v;
+
+    while (p != NULL && *p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        while (n > 0 && (*p == ' ' || *p == '\t'))
+            p++, n--;
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == 0) {
+            set_err(errbuf, errlen, "%s has an empty key", name);
+            return VALOR_E_INVALID;
+        }
+        if (cfg->njwt_previous == CFG_MAX_PREVIOUS_KEYS) {
+            set_err(errbuf, errlen, "%s holds more than %d keys", name, CFG_MAX_PREVIOUS_KEYS);
+            return VALOR_E_INVALID;
+        }
+        char *key = strndup(p, n);
+        if (key == NULL) {
+            set_err(errbuf, errlen, "%s: out of memory", name);
+            return VALOR_E_NOMEM;
+        }
+        cfg->jwt_previous[cfg->njwt_previous++] = key;
+        const char *why = cfg->production ? secret_problem(key) : NULL;
+        if (why != NULL) {
+            set_err(errbuf, errlen, "%s key %d %s", name, cfg->njwt_previous, why);
+            return VALOR_E_INVALID;
+        }
+        if (strcmp(key, cfg->jwt_secret) == 0) {
+            set_err(errbuf, errlen, "%s key %d is JWT_SECRET_KEY itself", name, cfg->njwt_previous);
+            return VALOR_E_INVALID;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return VALOR_OK;
+}
+
 static int load_env_mode(struct valor_cfg *cfg, char *errbuf, size_t errlen)
 {
     const char *name = "APP_ENV";
@@ -330,6 +373,7 @@ int cfg_load(struct valor_cfg *cfg, const char *service, int default_port, char 
     }
 
     if ((rc = load_secret(cfg, "JWT_SECRET_KEY", &cfg->jwt_secret, errbuf, errlen)) != VALOR_OK ||
+        (rc = load_previous_keys(cfg, errbuf, errlen)) != VALOR_OK ||
         (rc = load_secret(cfg, "SECRET_KEY", &cfg->secret_key, errbuf, errlen)) != VALOR_OK)
         goto out;
 
@@ -353,6 +397,10 @@ int cfg_load(struct valor_cfg *cfg, const char *service, int default_port, char 
         (rc = env_int("METRICS_MAX_TENANTS", 100, 1, 100000, &cfg->metrics_max_tenants, errbuf,
                       errlen)) ||
         (rc = env_int("DB_CONNECT_TIMEOUT_MS", 2000, 1, 600000, &cfg->db_timeout_ms, errbuf,
+                      errlen)) ||
+        (rc = env_int("REVOCATION_LOCAL_MAX", 262144, 1, 10000000, &cfg->revocation_local_max,
+                      errbuf, errlen)) ||
+        (rc = env_int("REVOCATION_REPLAY_S", 90000, 60, 31622400, &cfg->revocation_replay_s, errbuf,
                       errlen)))
         goto out;
     cfg->max_body_bytes = (size_t)body;
@@ -380,6 +428,9 @@ void cfg_free(struct valor_cfg *cfg)
     free(cfg->jwt_issuer);
     free(cfg->jwt_audience);
     free_secret(&cfg->jwt_secret);
+    for (int i = 0; i < cfg->njwt_previous; i++)
+        free_secret(&cfg->jwt_previous[i]);
+    cfg->njwt_previous = 0;
     free_secret(&cfg->secret_key);
     cfg->database_url = cfg->redis_url = cfg->nats_url = NULL;
     cfg->jwt_issuer = cfg->jwt_audience = NULL;

@@ -8,8 +8,10 @@
  */
 #include "valor/jwt.h"
 
+#include "valor/cfg.h"
 #include "valor/err.h"
 
+#include <gnutls/crypto.h>
 #include <jansson.h>
 #include <jwt.h>
 #include <stdint.h>
@@ -110,7 +112,53 @@ static int check_header(const json_t *h)
         return VALOR_E_UNAUTHORIZED;
     if (json_object_get(h, "crit") != NULL) /* no extension is understood */
         return VALOR_E_UNAUTHORIZED;
+    const json_t *kid = json_object_get(h, "kid");
+    if (kid != NULL && (!json_is_string(kid) || json_string_length(kid) != VJWT_KID_LEN))
+        return VALOR_E_UNAUTHORIZED;
     return VALOR_OK;
+}
+
+void vjwt_kid(const char *secret, char out[VJWT_KID_LEN + 1])
+{
+    static const char domain[] = "valor-jwt-kid:";
+    unsigned char md[32];
+    gnutls_hash_hd_t h;
+
+    memset(md, 0, sizeof(md));
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) == 0) {
+        gnutls_hash(h, domain, sizeof(domain) - 1);
+        gnutls_hash(h, secret, strlen(secret));
+        gnutls_hash_deinit(h, md);
+    }
+    for (int i = 0; i < VJWT_KID_LEN / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void vjwt_params_from_cfg(struct vjwt_params *p, const struct valor_cfg *cfg)
+{
+    *p = (struct vjwt_params){.secret = cfg->jwt_secret,
+                              .previous = (const char *const *)cfg->jwt_previous,
+                              .nprevious = cfg->njwt_previous,
+                              .issuer = cfg->jwt_issuer,
+                              .audience = cfg->jwt_audience,
+                              .leeway_s = cfg->jwt_leeway_s};
+}
+
+/* The verifying key the header's kid names, or (no kid) the i-th key to try:
+ * secret first, then the previous ones; NULL when there is none. */
+static const char *verify_key(const struct vjwt_params *p, const char *kid, int i)
+{
+    char k[VJWT_KID_LEN + 1];
+
+    if (kid == NULL)
+        return i == 0 ? p->secret : i <= p->nprevious ? p->previous[i - 1] : NULL;
+    for (int j = 0; i == 0 && j <= p->nprevious; j++) {
+        const char *key = j == 0 ? p->secret : p->previous[j - 1];
+        vjwt_kid(key, k);
+        if (strcmp(k, kid) == 0)
+            return key;
+    }
+    return NULL;
 }
 
 /* 1 when j is a JSON string without embedded NUL equal to s. */
@@ -197,10 +245,22 @@ static int check_claims(const struct vjwt_params *p, const json_t *pl, const cha
     return VALOR_OK;
 }
 
+/* A key libjwt may be given: never NULL or empty (an empty HMAC key is no
+ * key at all). */
+static int key_ok(const char *key)
+{
+    return key != NULL && key[0] != '\0' && strlen(key) <= INT32_MAX;
+}
+
 static int params_ok(const struct vjwt_params *p)
 {
-    return p != NULL && p->secret != NULL && p->secret[0] != '\0' && p->issuer != NULL &&
-           p->audience != NULL && strlen(p->secret) <= INT32_MAX;
+    if (p == NULL || !key_ok(p->secret) || p->issuer == NULL || p->audience == NULL ||
+        p->nprevious < 0 || (p->nprevious > 0 && p->previous == NULL))
+        return 0;
+    for (int i = 0; i < p->nprevious; i++)
+        if (!key_ok(p->previous[i]))
+            return 0;
+    return 1;
 }
 
 /* 1 when s is a non-empty NUL-terminated string within a field of size n. */
@@ -230,6 +290,10 @@ int vjwt_sign(const struct vjwt_params *p, const struct vjwt_claims *c, char **o
     }
     if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)p->secret, (int)strlen(p->secret)) !=
         0)
+        goto out;
+    char kid[VJWT_KID_LEN + 1];
+    vjwt_kid(p->secret, kid);
+    if (jwt_add_header(jwt, "kid", kid) != 0)
         goto out;
     if (jwt_add_grant(jwt, "iss", p->issuer) != 0 || jwt_add_grant(jwt, "aud", p->audience) != 0 ||
         jwt_add_grant(jwt, "sub", c->sub) != 0 || jwt_add_grant(jwt, "tid", c->tid) != 0 ||
@@ -305,9 +369,16 @@ int vjwt_verify(const struct vjwt_params *p, const char *token, const char *expe
     if (pl == NULL)
         goto out;
 
-    /* Signature: always with the key, never NULL (that would skip it). */
-    if (jwt_decode(&jwt, token, (const unsigned char *)p->secret, (int)strlen(p->secret)) != 0 ||
-        jwt == NULL)
+    /* Signature: always with a key, never NULL (that would skip it). */
+    const char *kid = json_string_value(json_object_get(hdr, "kid")), *key;
+    for (int i = 0; (key = verify_key(p, kid, i)) != NULL; i++) {
+        if (jwt_decode(&jwt, token, (const unsigned char *)key, (int)strlen(key)) == 0 &&
+            jwt != NULL)
+            break;
+        jwt_free(jwt);
+        jwt = NULL;
+    }
+    if (jwt == NULL)
         goto out;
     if (jwt_get_alg(jwt) != JWT_ALG_HS256)
         goto out;

@@ -5,6 +5,11 @@
  *  - redisReconnect() forgets the timeouts and keepalive: never used; after
  *    any error the context is freed and the next command connects afresh;
  *  - a context is unusable after an I/O error (including a timeout);
+ *  - a kept connection the server closed (Redis restarted, a proxy's idle
+ *    timeout) fails the next command written on it: before a command on a
+ *    connection idle for KV_IDLE_CHECK_MS, one non-blocking peek tells a
+ *    closed socket from an open one, and a closed one is replaced first, so
+ *    no command fails for a stale connection;
  *  - writes to a closed socket raise SIGPIPE: the process ignores it
  *    (app_signals_init()).
  */
@@ -13,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +27,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "valor/crypto.h"
 #include "valor/err.h"
 #include "valor/log.h"
 
@@ -33,6 +40,7 @@ struct kv_client {
     int connect_timeout_ms;
     int command_timeout_ms;
     redisContext *ctx;      /* NULL while disconnected */
+    double last_used_ms;    /* clock_mono_ms() of the last command */
     int down;               /* last attempt failed (log transitions only) */
     struct kv_client *next; /* kv_pool list */
 };
@@ -160,6 +168,8 @@ out:
     return rc;
 }
 
+#define KV_IDLE_CHECK_MS 10
+
 static struct timeval ms_tv(int ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
@@ -231,6 +241,28 @@ static int kv_connect(struct kv_client *c)
     return VALOR_OK;
 }
 
+/* 1 when the server closed the connection (EOF or an error pending), or
+ * sent something no command asked for; 0 while it is open and quiet. */
+static int peer_closed(int fd)
+{
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* A connection to write a command on: connects when there is none, and
+ * replaces one found closed after some idle time (quietly: Redis is fine). */
+static int kv_ready(struct kv_client *c)
+{
+    double now = clock_mono_ms();
+    if (c->ctx != NULL && now - c->last_used_ms >= KV_IDLE_CHECK_MS && peer_closed(c->ctx->fd)) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+    c->last_used_ms = now;
+    return c->ctx != NULL ? VALOR_OK : kv_connect(c);
+}
+
 static void client_free(struct kv_client *c)
 {
     if (c == NULL)
@@ -278,7 +310,7 @@ int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size
     *reply = NULL;
     if (c == NULL || argc < 1 || argv == NULL)
         return VALOR_E_INVALID;
-    if (c->ctx == NULL && kv_connect(c) != VALOR_OK)
+    if (kv_ready(c) != VALOR_OK)
         return VALOR_E_UNAVAILABLE;
     r = redisCommandArgv(c->ctx, argc, argv, argvlen);
     if (r == NULL) {
@@ -381,4 +413,97 @@ int kv_denylist_key(const char *jti, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return VALOR_E_INVALID;
     return VALOR_OK;
+}
+
+int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s)
+{
+    char key[128], ex[24];
+    const char *argv[] = {"SET", key, "1", "EX", ex};
+    size_t argvlen[5] = {3, 0, 1, 2, 0};
+    int rc = VALOR_OK;
+
+    if (c == NULL)
+        return VALOR_E_INVALID;
+    if (n == 0)
+        return VALOR_OK;
+    for (size_t i = 0; i < n; i++) /* all or nothing: no command may stay unanswered */
+        if (kv_denylist_key(jtis[i], key, sizeof(key)) != VALOR_OK)
+            return VALOR_E_INVALID;
+    if (kv_ready(c) != VALOR_OK)
+        return VALOR_E_UNAVAILABLE;
+    for (size_t i = 0; i < n; i++) {
+        kv_denylist_key(jtis[i], key, sizeof(key));
+        snprintf(ex, sizeof(ex), "%lld", ttl_s[i] < 1 ? 1 : ttl_s[i]);
+        argvlen[1] = strlen(key);
+        argvlen[4] = strlen(ex);
+        if (redisAppendCommandArgv(c->ctx, 5, argv, argvlen) != REDIS_OK) {
+            drop_ctx(c, "out of memory");
+            return VALOR_E_UNAVAILABLE;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c->ctx, &r) != REDIS_OK || r == NULL) {
+            int timed_out =
+                c->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+            drop_ctx(c, timed_out ? "command timeout" : c->ctx->errstr);
+            return VALOR_E_UNAVAILABLE;
+        }
+        if (((redisReply *)r)->type == REDIS_REPLY_ERROR)
+            rc = VALOR_E_UNAVAILABLE;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+int kv_command(struct kv_client *c, int argc, const char **argv, redisReply **reply)
+{
+    size_t len[8];
+    for (int i = 0; i < argc && i < 8; i++)
+        len[i] = strlen(argv[i]);
+    return argc <= 8 ? kv_command_argv(c, argc, argv, len, reply) : VALOR_E_INVALID;
+}
+
+int kv_lock_take(struct kv_client *c, const char *key, long ttl_ms, char token[37])
+{
+    char ttl[24];
+    const char *argv[] = {"SET", key, token, "NX", "PX", ttl};
+    redisReply *r = NULL;
+    int rc;
+
+    snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+    if ((rc = crypto_uuid4(token)) != VALOR_OK || (rc = kv_command(c, 6, argv, &r)) != VALOR_OK)
+        return rc;
+    rc = r->type == REDIS_REPLY_STATUS ? VALOR_OK
+         : r->type == REDIS_REPLY_NIL  ? VALOR_E_CONFLICT
+                                       : VALOR_E_UNAVAILABLE;
+    freeReplyObject(r);
+    return rc;
+}
+
+int kv_lock_release(struct kv_client *c, const char *key, const char *token)
+{
+    static const char script[] =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+        "return 0\n";
+    const char *argv[] = {"EVAL", script, "1", key, token};
+    redisReply *r = NULL;
+    int rc = kv_command(c, 5, argv, &r);
+    if (rc == VALOR_OK) {
+        rc = r->type == REDIS_REPLY_INTEGER ? VALOR_OK : VALOR_E_UNAVAILABLE;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+int kv_exists(struct kv_client *c, const char *key)
+{
+    const char *argv[] = {"EXISTS", key};
+    redisReply *r = NULL;
+    int rc = kv_command(c, 2, argv, &r);
+    if (rc != VALOR_OK)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER ? r->integer > 0 : VALOR_E_UNAVAILABLE;
+    freeReplyObject(r);
+    return rc;
 }

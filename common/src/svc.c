@@ -13,6 +13,7 @@
 #include "valor/kv.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
+#include "valor/revoke.h"
 
 /* Bookkeeping svc_stop() needs beyond the public struct. */
 struct svc_full {
@@ -91,8 +92,19 @@ static int open_data(struct svc *s)
     rc = bus_open(&bo, &s->bus);
     if (rc == VALOR_OK)
         rc = bus_publisher_start(s->bus, s->db, s->metrics, &s->publisher);
-    if (rc != VALOR_OK)
+    if (rc != VALOR_OK) {
         log_error(NULL, "startup", "NATS / outbox publisher: %s", valor_err_name(rc));
+        return rc;
+    }
+    struct revoke_opts ro = {.kv = s->kv,
+                             .bus = s->bus,
+                             .max_entries = (size_t)cfg->revocation_local_max,
+                             .replay_s = cfg->revocation_replay_s,
+                             .leeway_s = cfg->jwt_leeway_s,
+                             .reg = s->metrics};
+    rc = revoke_new(&ro, &s->revoke);
+    if (rc != VALOR_OK)
+        log_error(NULL, "startup", "revocation set: %s", valor_err_name(rc));
     return rc;
 }
 
@@ -157,10 +169,7 @@ int svc_start(const struct svc_def *def, struct svc **out)
         log_warn(NULL, "config",
                  "JWT_SECRET_KEY/SECRET_KEY not set: using a random "
                  "development secret (tokens die with the process)");
-    s->jwt = (struct vjwt_params){.secret = s->cfg.jwt_secret,
-                                  .issuer = s->cfg.jwt_issuer,
-                                  .audience = s->cfg.jwt_audience,
-                                  .leeway_s = s->cfg.jwt_leeway_s};
+    vjwt_params_from_cfg(&s->jwt, &s->cfg);
 
     if (s->cfg.metrics_enabled) {
         rc = VALOR_E_NOMEM;
@@ -193,6 +202,7 @@ void svc_stop(struct svc *s)
         s->def->cleanup(s);
     s->priv = NULL;
     bus_publisher_stop(s->publisher);
+    revoke_free(s->revoke); /* its subscription lives on the bus */
     bus_close(s->bus);
     kv_pool_free(s->kv);
     db_pool_free(s->db);

@@ -9,9 +9,11 @@
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/kv.h"
+#include "valor/revoke.h"
 
 static struct http_server *srv;
 static struct kv_pool *kv;
+static struct revoke *rv;
 static struct vjwt_params jwt;
 static char base[64];
 static const unsigned need_read = AUTHN_READ, need_write = AUTHN_WRITE, need_admin = AUTHN_ADMIN,
@@ -20,7 +22,7 @@ static const unsigned need_read = AUTHN_READ, need_write = AUTHN_WRITE, need_adm
 static void h_who(struct http_ctx *ctx)
 {
     struct vjwt_claims c;
-    if (authn_request(ctx, &jwt, kv, *(const unsigned *)ctx->ud, &c) != VALOR_OK)
+    if (authn_request(ctx, &jwt, rv, *(const unsigned *)ctx->ud, &c) != VALOR_OK)
         return;
     http_reply_json(
         ctx, 200,
@@ -42,6 +44,8 @@ static void setup(void)
                                .audience = "valor-ivx-api",
                                .leeway_s = 0};
     ck_assert_int_eq(kv_pool_new(&ko, &kv), VALOR_OK);
+    struct revoke_opts ro = {.kv = kv, .max_entries = 100, .replay_s = 60, .leeway_s = 0};
+    ck_assert_int_eq(revoke_new(&ro, &rv), VALOR_OK);
     ck_assert_int_eq(http_server_new(&o, &srv), VALOR_OK);
     ck_assert_int_eq(http_route(srv, "GET", "/read", h_who, (void *)&need_read), VALOR_OK);
     ck_assert_int_eq(http_route(srv, "GET", "/write", h_who, (void *)&need_write), VALOR_OK);
@@ -54,6 +58,7 @@ static void setup(void)
 static void teardown(void)
 {
     http_server_free(srv);
+    revoke_free(rv);
     kv_pool_free(kv);
 }
 
@@ -150,16 +155,57 @@ START_TEST(denylisted_jti_is_refused)
     ck_assert_int_eq(vjwt_verify(&jwt, token, "access", time(NULL), &c), VALOR_OK);
     ck_assert_int_gt(asprintf(&h, "Bearer %s", token), 0);
     expect("/read", h, "acme", 200, "\"tenant\":\"acme\"");
-    ck_assert_int_eq(authn_is_revoked(kv, c.jti), 0);
+    ck_assert_int_eq(revoke_check(rv, c.jti, c.exp), 0);
 
     ck_assert_int_eq(kv_denylist_key(c.jti, key, sizeof(key)), VALOR_OK);
     const char *argv[] = {"SET", key, "1", "EX", "60"};
     size_t lens[] = {3, strlen(key), 1, 2, 2};
     ck_assert_int_eq(kv_command_argv(kv_pool_get(kv), 5, argv, lens, &reply), VALOR_OK);
     freeReplyObject(reply);
-    ck_assert_int_eq(authn_is_revoked(kv, c.jti), 1);
+    ck_assert_int_eq(revoke_check(rv, c.jti, c.exp), 1);
+    expect("/read", h, "acme", 401, "\"Invalid token\"");
+    /* Redis' answer is remembered locally: still refused once Redis forgets it */
+    const char *del[] = {"DEL", key};
+    size_t dlens[] = {3, strlen(key)};
+    ck_assert_int_eq(kv_command_argv(kv_pool_get(kv), 2, del, dlens, &reply), VALOR_OK);
+    freeReplyObject(reply);
+    ck_assert_int_eq(revoke_local_has(rv, c.jti), 1);
     expect("/read", h, "acme", 401, "\"Invalid token\"");
     free(token);
+    free(h);
+}
+END_TEST
+
+/* A session.revoked event's tokens are refused although Redis never heard
+ * of them (it was down, or lost its data). */
+START_TEST(locally_revoked_jti_is_refused)
+{
+    char *token = tu_token("acme", "42", "analyst", 300),
+         *other = tu_token("acme", "7", "admin", 300);
+    char *h = NULL, *ev = NULL;
+    struct vjwt_claims c, o;
+
+    ck_assert_int_eq(vjwt_verify(&jwt, token, "access", time(NULL), &c), VALOR_OK);
+    ck_assert_int_eq(vjwt_verify(&jwt, other, "access", time(NULL), &o), VALOR_OK);
+    ck_assert_int_gt(asprintf(&h, "Bearer %s", token), 0);
+    expect("/read", h, "acme", 200, "\"tenant\":\"acme\"");
+    ck_assert_int_gt(asprintf(&ev,
+                              "{\"type\":\"session.revoked\",\"tenant\":\"acme\",\"data\":{"
+                              "\"reason\":\"logout\",\"revoked_tokens\":[{\"jti\":\"%s\","
+                              "\"exp\":%lld},{\"jti\":\"expired\",\"exp\":1},{\"exp\":5},"
+                              "{\"jti\":\"%s\",\"exp\":\"soon\"}]}}",
+                              c.jti, c.exp, o.jti),
+                     0);
+    /* the malformed entries are skipped, the expired one is taken but not kept */
+    ck_assert_int_eq(revoke_take_event(rv, ev, strlen(ev)), 2);
+    ck_assert_int_eq(revoke_local_has(rv, c.jti), 1);
+    ck_assert_int_eq(revoke_local_has(rv, "expired"), 0);
+    ck_assert_int_eq(revoke_local_has(rv, o.jti), 0);
+    expect("/read", h, "acme", 401, "\"Invalid token\"");
+    ck_assert_int_eq(revoke_take_event(rv, "not json", 8), 0);
+    free(ev);
+    free(token);
+    free(other);
     free(h);
 }
 END_TEST
@@ -173,6 +219,7 @@ int main(void)
     tcase_add_test(tc, missing_and_malformed_headers);
     tcase_add_test(tc, expired_and_forged_tokens);
     tcase_add_test(tc, tenant_header_rules);
+    tcase_add_test(tc, locally_revoked_jti_is_refused);
     tcase_add_test(tc, roles);
     tcase_add_test(tc, denylisted_jti_is_refused);
     suite_add_tcase(s, tc);

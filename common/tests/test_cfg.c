@@ -30,6 +30,9 @@ static const char *const all_vars[] = {
     "REDIS_TIMEOUT_MS",
     "DB_CONNECT_TIMEOUT_MS",
     "METRICS_MAX_TENANTS",
+    "REVOCATION_LOCAL_MAX",
+    "JWT_PREVIOUS_SECRET_KEYS",
+    "REVOCATION_REPLAY_S",
     "VALOR_TEST_NUM",
     "VALOR_TEST_BOOL",
 };
@@ -136,6 +139,48 @@ START_TEST(test_production_refuses_short_secret)
 }
 END_TEST
 
+/* Every previous key is held to the rules of a secret: a placeholder, a short
+ * one, an empty one, too many, or the current key again are refused, naming
+ * the variable and never the value. */
+START_TEST(test_production_refuses_weak_previous_key)
+{
+    static const char *const bad[] = {
+        "change-me",
+        GOOD_KEY "-previous, too-short",
+        GOOD_KEY "-previous,,",
+        GOOD_JWT,
+        "a0123456789abcdef0123456789abcdef,b0123456789abcdef0123456789abcdef,"
+        "c0123456789abcdef0123456789abcdef,d0123456789abcdef0123456789abcdef,"
+        "e0123456789abcdef0123456789abcdef",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        production_env();
+        setenv("JWT_PREVIOUS_SECRET_KEYS", bad[i], 1);
+        assert_refused("JWT_PREVIOUS_SECRET_KEYS", i == 1 ? "too-short" : i == 0 ? bad[i] : NULL);
+    }
+}
+END_TEST
+
+START_TEST(test_previous_keys_parsed)
+{
+    struct valor_cfg cfg;
+    char err[256];
+    production_env();
+    setenv("JWT_PREVIOUS_SECRET_KEYS", " " GOOD_KEY "-one , " GOOD_KEY "-two", 1);
+    ck_assert_int_eq(cfg_load(&cfg, "auth", 5001, err, sizeof(err)), VALOR_OK);
+    ck_assert_int_eq(cfg.njwt_previous, 2);
+    ck_assert_str_eq(cfg.jwt_previous[0], GOOD_KEY "-one");
+    ck_assert_str_eq(cfg.jwt_previous[1], GOOD_KEY "-two");
+    cfg_free(&cfg);
+    ck_assert_int_eq(cfg.njwt_previous, 0);
+    /* unset: none */
+    production_env();
+    ck_assert_int_eq(cfg_load(&cfg, "auth", 5001, err, sizeof(err)), VALOR_OK);
+    ck_assert_int_eq(cfg.njwt_previous, 0);
+    cfg_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_production_refuses_debug_log_level)
 {
     production_env();
@@ -183,6 +228,8 @@ START_TEST(test_bad_shared_variable_refused)
         {"REDIS_TIMEOUT_MS", "50ms"},
         {"FEATURE_PROMETHEUS_METRICS", "2"},
         {"METRICS_MAX_TENANTS", "0"},
+        {"REVOCATION_LOCAL_MAX", "0"},
+        {"REVOCATION_REPLAY_S", "59"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         clean_env();
@@ -395,6 +442,7 @@ int main(void)
     tcase_add_test(neg, test_production_refuses_unset_or_empty_secret);
     tcase_add_test(neg, test_production_refuses_short_secret);
     tcase_add_test(neg, test_production_refuses_debug_log_level);
+    tcase_add_test(neg, test_production_refuses_weak_previous_key);
     tcase_add_test(neg, test_legacy_flask_env_production);
     tcase_add_test(neg, test_unknown_app_env_refused);
     tcase_add_test(neg, test_bad_shared_variable_refused);
@@ -405,6 +453,7 @@ int main(void)
     TCase *pos = tcase_create("loading");
     tcase_set_timeout(pos, 10);
     tcase_add_test(pos, test_production_accepts_good_config);
+    tcase_add_test(pos, test_previous_keys_parsed);
     tcase_add_test(pos, test_development_generates_secret);
     tcase_add_test(pos, test_defaults);
     tcase_add_test(pos, test_overrides);

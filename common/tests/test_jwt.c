@@ -530,6 +530,95 @@ START_TEST(from_header_cases)
 }
 END_TEST
 
+/* ---- key rotation: kid, previous keys ---- */
+
+#define OLD_SECRET "old-secret-fedcba9876543210-fedcba9876543210"
+#define OTHER_SECRET "other-secret-00112233445566778899aabbccddeeff"
+
+static const char *const OLD_KEYS[] = {OLD_SECRET};
+
+/* Verifies with SECRET signing and `previous` still verifying. */
+static int verify_rotated(const char *tok, const char *const *previous, int n)
+{
+    struct vjwt_params p = P;
+    struct vjwt_claims out;
+    p.previous = previous;
+    p.nprevious = n;
+    return vjwt_verify(&p, tok, "access", NOW, &out);
+}
+
+START_TEST(rotation_previous_key_verifies)
+{
+    struct vjwt_claims c = sample_claims();
+    struct vjwt_params old = P, other = P;
+    char *tok = NULL, *other_tok = NULL, kid[VJWT_KID_LEN + 1];
+    old.secret = OLD_SECRET;
+    other.secret = OTHER_SECRET;
+
+    /* a token of the old key: verifies while the old key is listed, not after */
+    ck_assert_int_eq(vjwt_sign(&old, &c, &tok), VALOR_OK);
+    ck_assert_int_eq(verify_rotated(tok, OLD_KEYS, 1), VALOR_OK);
+    ck_assert_int_eq(verify_rotated(tok, NULL, 0), VALOR_E_UNAUTHORIZED);
+    /* its header names its key */
+    char *dot = strchr(tok, '.');
+    json_t *hdr = segment_json(tok, (size_t)(dot - tok));
+    vjwt_kid(OLD_SECRET, kid);
+    ck_assert_str_eq(json_string_value(json_object_get(hdr, "kid")), kid);
+    ck_assert_uint_eq(strspn(kid, "0123456789abcdef"), VJWT_KID_LEN);
+    json_decref(hdr);
+    /* another key's token stays refused */
+    ck_assert_int_eq(vjwt_sign(&other, &c, &other_tok), VALOR_OK);
+    ck_assert_int_eq(verify_rotated(other_tok, OLD_KEYS, 1), VALOR_E_UNAUTHORIZED);
+    /* the kid is a function of the key alone */
+    char kid2[VJWT_KID_LEN + 1];
+    vjwt_kid(OLD_SECRET, kid2);
+    ck_assert_str_eq(kid, kid2);
+    vjwt_kid(SECRET, kid2);
+    ck_assert_str_ne(kid, kid2);
+    free(tok);
+    free(other_tok);
+}
+END_TEST
+
+START_TEST(rotation_kid_rules)
+{
+    json_t *pl = good_payload();
+    char *plain = json_dumps(pl, JSON_COMPACT), kid[VJWT_KID_LEN + 1], hdr[128];
+
+    /* no kid (made before kids): tried against each key */
+    char *tok = make_token(HS256_HDR, plain, GNUTLS_MAC_SHA256, OLD_SECRET);
+    ck_assert_int_eq(verify_rotated(tok, OLD_KEYS, 1), VALOR_OK);
+    ck_assert_int_eq(verify_rotated(tok, NULL, 0), VALOR_E_UNAUTHORIZED);
+    free(tok);
+    /* a kid names exactly one key: the old key's kid on a token of the current key fails */
+    vjwt_kid(OLD_SECRET, kid);
+    snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
+    tok = make_token(hdr, plain, GNUTLS_MAC_SHA256, SECRET);
+    ck_assert_int_eq(verify_rotated(tok, OLD_KEYS, 1), VALOR_E_UNAUTHORIZED);
+    free(tok);
+    /* an unknown kid, and malformed ones */
+    static const char *const bad[] = {
+        "{\"alg\":\"HS256\",\"kid\":\"0000000000000000\"}",
+        "{\"alg\":\"HS256\",\"kid\":\"short\"}",
+        "{\"alg\":\"HS256\",\"kid\":12345678}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tok = make_token(bad[i], plain, GNUTLS_MAC_SHA256, SECRET);
+        ck_assert_msg(verify_rotated(tok, OLD_KEYS, 1) == VALOR_E_UNAUTHORIZED, "accepted %s",
+                      bad[i]);
+        free(tok);
+    }
+    /* an empty previous key is never a key */
+    static const char *const empty[] = {""};
+    tok = make_token(HS256_HDR, plain, GNUTLS_MAC_SHA256, SECRET);
+    ck_assert_int_eq(verify_rotated(tok, empty, 1), VALOR_E_UNAUTHORIZED);
+    ck_assert_int_eq(verify_rotated(tok, NULL, 1), VALOR_E_UNAUTHORIZED);
+    free(tok);
+    free(plain);
+    json_decref(pl);
+}
+END_TEST
+
 /* ---- positive ---- */
 
 START_TEST(sign_verify_round_trip)
@@ -628,6 +717,8 @@ static Suite *jwt_suite(void)
     tc = tcase_create("accept");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, sign_verify_round_trip);
+    tcase_add_test(tc, rotation_previous_key_verifies);
+    tcase_add_test(tc, rotation_kid_rules);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -368,3 +368,24 @@ char *tu_token(const char *tenant, const char *sub, const char *role, long ttl_s
     ck_assert_int_eq(vjwt_sign(&p, &c, &token), 0);
     return token;
 }
+
+double tu_metric(int port, const char *prefix)
+{
+    struct tu_http_resp r;
+    double v = -1;
+    tu_get(port, "/metrics", &r);
+    for (const char *l = r.body; l != NULL && *l != '\0';) {
+        if (strncmp(l, prefix, strlen(prefix)) == 0) {
+            const char *nl = strchr(l, '\n');
+            const char *sp = memrchr(l, ' ', nl != NULL ? (size_t)(nl - l) : strlen(l));
+            if (sp != NULL)
+                v = strtod(sp + 1, NULL);
+            break;
+        }
+        l = strchr(l, '\n');
+        if (l != NULL)
+            l++;
+    }
+    tu_http_resp_free(&r);
+    return v;
+}

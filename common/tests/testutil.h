@@ -12,6 +12,9 @@ const char *tu_env(const char *name);
 
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 int tu_free_port(void);
+/* The value of the first line of GET /metrics on 127.0.0.1:port that starts
+ * with `prefix` (a name, or a name with labels), or -1 when none does. */
+double tu_metric(int port, const char *prefix);
 
 /* 0 once something accepts TCP connections on 127.0.0.1:port, -1 after timeout_ms. */
 int tu_wait_port(int port, int timeout_ms);

@@ -17,6 +17,7 @@
 #include "valor/http.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
+#include "valor/revoke.h"
 
 struct gw {
     struct gw_config cfg;
@@ -25,6 +26,7 @@ struct gw {
     struct metrics_registry *metrics;
     struct bus *bus;
     struct gw_forward *fwd;
+    struct revoke *revoke;
     struct gw_ratelimit *rl;
     struct gw_pipeline *pipeline;
     struct gw_readiness *ready;
@@ -86,7 +88,15 @@ static int open_resources(struct gw *g)
     rc = gw_forward_new(&g->cfg, g->metrics, &g->fwd);
     if (rc != VALOR_OK)
         return rc;
-    rc = gw_ratelimit_new(&g->cfg, g->metrics, &g->rl);
+    struct revoke_opts ro = {.bus = g->bus,
+                             .max_entries = (size_t)g->cfg.base.revocation_local_max,
+                             .replay_s = g->cfg.base.revocation_replay_s,
+                             .leeway_s = g->cfg.base.jwt_leeway_s,
+                             .reg = g->metrics};
+    rc = revoke_new(&ro, &g->revoke); /* Redis is asked in the limiter's round trip */
+    if (rc != VALOR_OK)
+        return rc;
+    rc = gw_ratelimit_new(&g->cfg, g->metrics, g->revoke, &g->rl);
     if (rc != VALOR_OK)
         return rc;
     rc = gw_pipeline_new(&g->cfg, g->rl, g->fwd, &g->pipeline);
@@ -156,6 +166,7 @@ void gw_stop(struct gw *g)
     gw_readiness_free(g->ready);
     gw_pipeline_free(g->pipeline);
     gw_ratelimit_free(g->rl);
+    revoke_free(g->revoke);
     gw_forward_free(g->fwd);
     bus_close(g->bus);
     metrics_registry_free(g->metrics);

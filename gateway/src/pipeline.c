@@ -41,10 +41,7 @@ int gw_pipeline_new(const struct gw_config *cfg, struct gw_ratelimit *rl, struct
     p->cfg = cfg;
     p->rl = rl;
     p->fwd = fwd;
-    p->jwt = (struct vjwt_params){.secret = cfg->base.jwt_secret,
-                                  .issuer = cfg->base.jwt_issuer,
-                                  .audience = cfg->base.jwt_audience,
-                                  .leeway_s = cfg->base.jwt_leeway_s};
+    vjwt_params_from_cfg(&p->jwt, &cfg->base);
     for (size_t i = 0; i < gw_nroutes; i++)
         p->bindings[i] = (struct binding){.route = &gw_routes[i], .p = p};
     *out = p;

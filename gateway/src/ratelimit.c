@@ -14,11 +14,13 @@
 #include "valor/kv.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
+#include "valor/revoke.h"
 
 struct gw_ratelimit {
     const struct gw_config *cfg;
     struct gw_rl_redis *redis;
     struct gw_rl_local *local;
+    struct revoke *revoke;
     atomic_int open;            /* 1: breaker open, the local table decides */
     atomic_llong next_probe_ms; /* monotonic ms of the next allowed probe */
     struct metrics_family *allowed, *blocked, *backend;
@@ -55,7 +57,7 @@ static void to_redis(struct gw_ratelimit *rl)
     log_info(NULL, "rate_limiter_backend", "Redis answers again: rate limits shared through Redis");
 }
 
-int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg,
+int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg, struct revoke *rv,
                      struct gw_ratelimit **out)
 {
     static const char *const ln[] = {"limit_type", "tenant"};
@@ -67,6 +69,7 @@ int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg,
     if (rl == NULL)
         return VALOR_E_NOMEM;
     rl->cfg = cfg;
+    rl->revoke = rv;
     rc = gw_rl_redis_new(cfg->base.redis_url, cfg->base.redis_timeout_ms, &rl->redis);
     if (rc == VALOR_OK)
         rc = gw_rl_local_new((size_t)cfg->local_limiter_entries, &rl->local);
@@ -155,12 +158,13 @@ void gw_ratelimit_check(struct gw_ratelimit *rl, enum gw_bucket b, const struct 
     memset(d, 0, sizeof(*d));
     d->n = lim->n;
     d->period_s = lim->period_s;
+    if (jti != NULL && revoke_local_has(rl->revoke, jti)) {
+        d->revoked = 1;
+        return;
+    }
     snprintf(full, sizeof(full), "valor:rl:%s:%s", gw_bucket_name(b), key);
     if (ask_redis(rl, full, jti, lim->n, period_ms, &revoked, &g) != VALOR_OK) {
-        if (jti != NULL && gw_rl_local_denied(rl->local, jti, now))
-            revoked = 1;
-        else
-            gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &g);
+        gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &g);
     } else if (g.allowed) {
         /* shadow count: should Redis fail, the local table carries on from
          * this instance's share of the key instead of from zero */
@@ -169,8 +173,7 @@ void gw_ratelimit_check(struct gw_ratelimit *rl, enum gw_bucket b, const struct 
     }
     if (revoked) {
         d->revoked = 1;
-        if (jti != NULL)
-            gw_rl_local_deny(rl->local, jti, jti_exp_s * 1000);
+        revoke_local_add(rl->revoke, jti, jti_exp_s);
         return;
     }
     d->allowed = g.allowed;

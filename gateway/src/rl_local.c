@@ -23,7 +23,7 @@ struct table {
 };
 
 struct gw_rl_local {
-    struct table limits, denied;
+    struct table limits;
     pthread_mutex_t lock[STRIPES];
 };
 
@@ -107,8 +107,7 @@ int gw_rl_local_new(size_t entries, struct gw_rl_local **out)
         return VALOR_E_NOMEM;
     if (entries < 64)
         entries = 64;
-    if (table_init(&t->limits, entries) != VALOR_OK ||
-        table_init(&t->denied, entries / 4 < 64 ? 64 : entries / 4) != VALOR_OK) {
+    if (table_init(&t->limits, entries) != VALOR_OK) {
         gw_rl_local_free(t);
         return VALOR_E_NOMEM;
     }
@@ -122,11 +121,10 @@ void gw_rl_local_free(struct gw_rl_local *t)
 {
     if (t == NULL)
         return;
-    if (t->limits.e != NULL && t->denied.e != NULL)
+    if (t->limits.e != NULL)
         for (int i = 0; i < STRIPES; i++)
             pthread_mutex_destroy(&t->lock[i]);
     free(t->limits.e);
-    free(t->denied.e);
     free(t);
 }
 
@@ -147,29 +145,4 @@ void gw_rl_local_check(struct gw_rl_local *t, const char *key, long n, long long
         e->expires_ms = (long long)ceil(tat);
     }
     pthread_mutex_unlock(m);
-}
-
-void gw_rl_local_deny(struct gw_rl_local *t, const char *jti, long long expires_ms)
-{
-    uint64_t h = hash64(jti);
-    pthread_mutex_t *m = stripe(t, &t->denied, h);
-    int found;
-
-    pthread_mutex_lock(m);
-    struct entry *e = table_slot(&t->denied, h, gw_now_ms(), &found);
-    e->hash = h;
-    e->expires_ms = expires_ms;
-    pthread_mutex_unlock(m);
-}
-
-int gw_rl_local_denied(struct gw_rl_local *t, const char *jti, long long now_ms)
-{
-    uint64_t h = hash64(jti);
-    pthread_mutex_t *m = stripe(t, &t->denied, h);
-    int found;
-
-    pthread_mutex_lock(m);
-    table_slot(&t->denied, h, now_ms, &found);
-    pthread_mutex_unlock(m);
-    return found;
 }

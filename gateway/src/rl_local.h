@@ -9,7 +9,7 @@
  *
  * The table is bounded: set-associative (4 ways), keyed by a 64-bit hash of
  * the key; a new key evicts the way whose TAT is oldest (expired first).
- * It also remembers revoked token ids Redis reported, until they expire. */
+ * (Revoked token ids live in the shared set of valor/revoke.h.) */
 #ifndef VALOR_GW_RL_LOCAL_H
 #define VALOR_GW_RL_LOCAL_H
 
@@ -37,11 +37,6 @@ void gw_rl_local_free(struct gw_rl_local *t);
 /* Counts one request of `key` (any string) and fills *out. Thread-safe. */
 void gw_rl_local_check(struct gw_rl_local *t, const char *key, long n, long long period_ms,
                        long long now_ms, struct gw_gcra *out);
-
-/* Remembers that token `jti` is revoked until expires_ms. */
-void gw_rl_local_deny(struct gw_rl_local *t, const char *jti, long long expires_ms);
-/* 1 when jti was remembered as revoked and has not expired. */
-int gw_rl_local_denied(struct gw_rl_local *t, const char *jti, long long now_ms);
 
 /* Wall clock in milliseconds (Redis' clock and the Reset header use it too). */
 long long gw_now_ms(void);

@@ -146,10 +146,7 @@ int gw_ws_new(const struct gw_config *cfg, struct bus *bus, struct gw_ratelimit 
     ws->cfg = cfg;
     ws->bus = bus;
     ws->rl = rl;
-    ws->jwt = (struct vjwt_params){.secret = cfg->base.jwt_secret,
-                                   .issuer = cfg->base.jwt_issuer,
-                                   .audience = cfg->base.jwt_audience,
-                                   .leeway_s = cfg->base.jwt_leeway_s};
+    vjwt_params_from_cfg(&ws->jwt, &cfg->base);
     pthread_mutex_init(&ws->mu, NULL);
     if (reg != NULL)
         rc = metrics_family_new(reg, METRICS_GAUGE, "websocket_connections",
@@ -404,11 +401,8 @@ void gw_ws_free(struct gw_ws *ws)
     pthread_mutex_unlock(&ws->mu);
     if (ws->sub_thread_started)
         pthread_join(ws->sub_thread, NULL);
-    if (ws->sub != NULL) {
-        natsSubscription_Unsubscribe(ws->sub);
-        natsSubscription_Destroy(ws->sub);
-    }
-    while (ws->clients != NULL) { /* never upgraded, or still closing at exit */
+    bus_unsubscribe(ws->sub, 2000); /* on_event uses ws and its clients */
+    while (ws->clients != NULL) {   /* never upgraded, or still closing at exit */
         struct ws_client *c = ws->clients;
         ws->clients = c->next;
         client_free(c);

@@ -114,28 +114,6 @@ static inline json_t *gwt_call(int port, const char *method, const char *path,
     return json_loads(r->body, 0, NULL);
 }
 
-/* The value of the first metrics line starting with `prefix`, or -1. */
-static inline double gwt_metric(int port, const char *prefix)
-{
-    struct tu_http_resp r;
-    double v = -1;
-    json_decref(gwt_call(port, "GET", "/metrics", NULL, NULL, &r));
-    for (const char *l = r.body; l != NULL && *l != '\0';) {
-        if (strncmp(l, prefix, strlen(prefix)) == 0) {
-            const char *nl = strchr(l, '\n');
-            const char *sp = memrchr(l, ' ', nl != NULL ? (size_t)(nl - l) : strlen(l));
-            if (sp != NULL)
-                v = strtod(sp + 1, NULL);
-            break;
-        }
-        l = strchr(l, '\n');
-        if (l != NULL)
-            l++;
-    }
-    tu_http_resp_free(&r);
-    return v;
-}
-
 static inline const char *gwt_str(json_t *j, const char *key)
 {
     return json_string_value(json_object_get(j, key));

@@ -448,14 +448,14 @@ START_TEST(test_metrics_labels)
              "http_requests_total{method=\"GET\",endpoint=\"/api/runs/{run_id}\",status=\"200\","
              "tenant=\"%s\"}",
              tenant);
-    ck_assert_double_eq(gwt_metric(port, line), 1);
+    ck_assert_double_eq(tu_metric(port, line), 1);
     snprintf(line, sizeof(line), "rate_limit_allowed_total{limit_type=\"api\",tenant=\"%s\"}",
              tenant);
-    ck_assert_double_eq(gwt_metric(port, line), 1);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
-    ck_assert_double_eq(gwt_metric(port, "rate_limiter_backend{backend=\"local\"}"), 0);
+    ck_assert_double_eq(tu_metric(port, line), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
+    ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"local\"}"), 0);
     snprintf(line, sizeof(line), "upstream_up{service=\"runs\",address=\"127.0.0.1:%d\"}", up.port);
-    ck_assert_double_eq(gwt_metric(port, line), 1);
+    ck_assert_double_eq(tu_metric(port, line), 1);
     free(tok);
 }
 END_TEST

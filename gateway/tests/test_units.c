@@ -88,10 +88,6 @@ START_TEST(test_local_table_bounded_and_independent)
         gw_rl_local_check(t, key, 3, 60000, 5000, &g);
         ck_assert(g.allowed);
     }
-    gw_rl_local_deny(t, "jti-1", 10000);
-    ck_assert(gw_rl_local_denied(t, "jti-1", 9000));
-    ck_assert(!gw_rl_local_denied(t, "jti-1", 10001));
-    ck_assert(!gw_rl_local_denied(t, "jti-2", 9000));
     gw_rl_local_free(t);
 }
 END_TEST

@@ -27,7 +27,7 @@ void auth_audit_list(struct http_ctx *ctx)
     long limit = 0;
     int rc, n;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, AUTHN_ADMIN | AUTHN_NO_TENANT, &cl) !=
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, AUTHN_ADMIN | AUTHN_NO_TENANT, &cl) !=
         VALOR_OK)
         goto out;
     if (jsonv_query_long(ctx, "limit", AUDIT_LIMIT_DEFAULT, 1, AUDIT_LIMIT_MAX, &limit, &e) < 0) {

@@ -233,11 +233,12 @@ static int find_presented(struct db_conn *c, const char *token, struct presented
 static int revoke_replayed(struct http_ctx *ctx, struct auth_state *st, struct db_conn *c,
                            const struct presented *p)
 {
-    json_t *jtis = json_array(), *data = json_pack("{s:s}", "reason", "replay");
+    json_t *jtis = json_array();
     int revoked = 0;
     int rc = session_revoke(c, SESSION_FAMILY, p->family, "replay", &revoked, jtis);
-    if (rc == VALOR_OK && revoked > 0)
-        rc = auth_emit(ctx, c, "session.revoked", p->who.tenant, p->who.id, p->who.id, data);
+    if (rc == VALOR_OK)
+        rc = session_record_revoked(ctx, c, p->who.tenant, p->who.id, p->who.id, "replay", revoked,
+                                    jtis);
     if (rc == VALOR_OK)
         rc = db_commit(c);
     if (rc == VALOR_OK) {
@@ -248,7 +249,6 @@ static int revoke_replayed(struct http_ctx *ctx, struct auth_state *st, struct d
                  p->who.id);
     }
     json_decref(jtis);
-    json_decref(data);
     return rc;
 }
 
@@ -348,12 +348,12 @@ void auth_logout(struct http_ctx *ctx)
     struct vjwt_claims cl;
     struct db_conn *c = NULL;
     struct jsonv_err e;
-    json_t *body = NULL, *families = json_array(), *jtis = json_array(), *data = NULL, *f;
+    json_t *body = NULL, *families = json_array(), *jtis = json_array(), *f;
     const char *refresh = NULL;
     size_t i;
     int rc, revoked = 0;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, AUTHN_READ | AUTHN_NO_TENANT, &cl) !=
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, AUTHN_READ | AUTHN_NO_TENANT, &cl) !=
         VALOR_OK)
         goto out;
     /* The body is optional: {"refresh_token"?} */
@@ -377,31 +377,26 @@ void auth_logout(struct http_ctx *ctx)
             rc = session_revoke(c, SESSION_FAMILY, json_string_value(f), "logout", &n, jtis);
         revoked += n;
     }
-    if (rc == VALOR_OK && revoked > 0) {
-        data = json_pack("{s:s, s:i}", "reason", "logout", "sessions", revoked);
-        rc = auth_emit(ctx, c, "session.revoked", cl.tid, cl.sub, cl.sub, data);
-    }
+    /* This access token in any case, even when its family was already gone. */
+    session_jtis_add(jtis, cl.jti, cl.exp);
+    if (rc == VALOR_OK)
+        rc = session_record_revoked(ctx, c, cl.tid, cl.sub, cl.sub, "logout", revoked, jtis);
     if (rc == VALOR_OK)
         rc = db_commit(c);
-    if (rc != VALOR_OK && rc != VALOR_E_NOT_FOUND) {
-        auth_reply_failure(ctx, rc, "logout");
-        goto out;
-    }
-    if (revoked > 0)
-        bus_publisher_kick(st->svc->publisher);
-    /* This access token at once, whatever the database said. */
-    rc = session_denylist(st, cl.jti, cl.exp);
-    if (rc == VALOR_OK)
-        session_denylist_all(st, jtis);
     if (rc != VALOR_OK) {
-        auth_reply_failure(ctx, rc, "logout denylist");
-        goto out;
+        /* not recorded: nothing would re-seed it, so Redis must take it now */
+        if (rc != VALOR_E_NOT_FOUND || session_denylist_all(st, jtis) != VALOR_OK) {
+            auth_reply_failure(ctx, rc == VALOR_E_NOT_FOUND ? VALOR_E_UNAVAILABLE : rc, "logout");
+            goto out;
+        }
+    } else {
+        bus_publisher_kick(st->svc->publisher);
+        session_denylist_all(st, jtis); /* Redis' copy; re-seeded if it fails now */
     }
     http_reply_json(ctx, 200, json_pack("{s:b}", "success", 1));
 out:
     if (c != NULL)
         db_release(c);
-    json_decref(data);
     json_decref(jtis);
     json_decref(families);
     json_decref(body);
@@ -415,7 +410,7 @@ void auth_profile(struct http_ctx *ctx)
     json_t *user = NULL;
     int rc;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, AUTHN_READ | AUTHN_NO_TENANT, &cl) !=
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, AUTHN_READ | AUTHN_NO_TENANT, &cl) !=
         VALOR_OK)
         goto out;
     rc = auth_is_id(cl.sub) ? VALOR_OK : VALOR_E_NOT_FOUND;

@@ -29,7 +29,7 @@ void auth_users_list(struct http_ctx *ctx)
     json_t *users = NULL;
     int rc;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, ADMIN_ONLY, &cl) != VALOR_OK)
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, ADMIN_ONLY, &cl) != VALOR_OK)
         goto out;
     const char *v[] = {cl.tid};
     if ((rc = db_acquire(st->svc->db, &c)) != VALOR_OK ||
@@ -62,7 +62,7 @@ void auth_users_create(struct http_ctx *ctx)
     const char *taken = NULL;
     int rc;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, ADMIN_ONLY, &cl) != VALOR_OK ||
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, ADMIN_ONLY, &cl) != VALOR_OK ||
         auth_body_object(ctx, &body) != VALOR_OK ||
         auth_new_user_read(ctx, body, AUTH_NEW_MEMBER, &nu) != VALOR_OK)
         goto out;
@@ -161,11 +161,11 @@ void auth_users_patch(struct http_ctx *ctx)
     struct db_conn *c = NULL;
     struct jsonv_err e;
     struct target t;
-    json_t *body = NULL, *user = NULL, *changes = NULL, *data = NULL, *jtis = json_array();
+    json_t *body = NULL, *user = NULL, *changes = NULL, *jtis = json_array();
     const char *id = http_param(ctx, "id"), *role = NULL;
     int has_role, has_active, active = 1, rc, revoked = 0;
 
-    if (authn_request(ctx, &st->svc->jwt, st->svc->kv, ADMIN_ONLY, &cl) != VALOR_OK ||
+    if (authn_request(ctx, &st->svc->jwt, st->svc->revoke, ADMIN_ONLY, &cl) != VALOR_OK ||
         auth_body_object(ctx, &body) != VALOR_OK)
         goto out;
     if ((has_role = jsonv_string(body, "role", JSONV_OPTIONAL, 0, 32, &role, &e)) < 0 ||
@@ -210,18 +210,21 @@ void auth_users_patch(struct http_ctx *ctx)
         json_object_set_new(changes, "role", json_string(role));
     if (active != t.active)
         json_object_set_new(changes, "active", json_boolean(active));
-    rc = db_exec(c, "UPDATE users SET role = $2, active = $3::boolean WHERE id = $1::bigint", 3, v,
-                 NULL);
+    rc = db_exec(c,
+                 "UPDATE users SET role = $2, active = $3::boolean, deactivated_at = CASE WHEN "
+                 "$3::boolean THEN NULL ELSE coalesce(deactivated_at, now()) END "
+                 "WHERE id = $1::bigint",
+                 3, v, NULL);
     /* Deactivated: every session ends. Role changed: the live access tokens
      * (carrying the old role) die; a refresh issues one with the new role. */
     if (rc == VALOR_OK && t.active && !active) {
         rc = session_revoke(c, SESSION_USER, id, "deactivated", &revoked, jtis);
-        if (rc == VALOR_OK && revoked > 0) {
-            data = json_pack("{s:s, s:i}", "reason", "deactivated", "sessions", revoked);
-            rc = auth_emit(ctx, c, "session.revoked", cl.tid, cl.sub, id, data);
-        }
+        if (rc == VALOR_OK)
+            rc = session_record_revoked(ctx, c, cl.tid, cl.sub, id, "deactivated", revoked, jtis);
     } else if (rc == VALOR_OK && json_object_get(changes, "role") != NULL) {
         rc = session_live_jtis(c, id, jtis);
+        if (rc == VALOR_OK)
+            rc = session_record_revoked(ctx, c, cl.tid, cl.sub, id, "role_changed", 0, jtis);
     }
     if (rc == VALOR_OK && json_object_size(changes) > 0) {
         json_t *ev = json_pack("{s:O}", "changes", changes);
@@ -245,7 +248,6 @@ out:
     if (c != NULL)
         db_release(c);
     json_decref(jtis);
-    json_decref(data);
     json_decref(changes);
     json_decref(user);
     json_decref(body);

@@ -6,15 +6,18 @@
 
 #include "audit_consumer.h"
 #include "handlers.h"
+#include "reseed.h"
 #include "valor/cfg.h"
 #include "valor/err.h"
 #include "valor/http.h"
+#include "valor/kv.h"
 #include "valor/log.h"
 #include "valor/migrations.h"
 
 #define BCRYPT_COST_PRODUCTION_MIN 10
 
-/* ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, BCRYPT_COST; VALOR_E_INVALID (logged,
+/* ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, BCRYPT_COST, REVOCATION_CHECK_MS;
+ * VALOR_E_INVALID (logged,
  * naming the variable) when malformed or, in production, BCRYPT_COST < 10. */
 static int load_config(struct auth_state *st, int production)
 {
@@ -25,7 +28,9 @@ static int load_config(struct auth_state *st, int production)
             VALOR_OK ||
         cfg_env_long("REFRESH_TOKEN_TTL", 30L * 86400, 60, 366L * 86400, &st->refresh_ttl_s, why,
                      sizeof(why)) != VALOR_OK ||
-        cfg_env_long("BCRYPT_COST", 12, 4, 31, &cost, why, sizeof(why)) != VALOR_OK) {
+        cfg_env_long("BCRYPT_COST", 12, 4, 31, &cost, why, sizeof(why)) != VALOR_OK ||
+        cfg_env_long("REVOCATION_CHECK_MS", 500, 10, 60000, &st->revocation_check_ms, why,
+                     sizeof(why)) != VALOR_OK) {
         log_error(NULL, "config_refused", "%s", why);
         return VALOR_E_INVALID;
     }
@@ -88,8 +93,18 @@ static int register_routes(struct svc *s)
      * gets its own. */
     snprintf(durable, sizeof(durable), "%s_audit", s->def->schema);
     rc = audit_consumer_start(s->bus, s->db, durable, &st->consumer);
-    if (rc != VALOR_OK)
+    if (rc != VALOR_OK) {
         log_error(NULL, "startup", "audit consumer: %s", valor_err_name(rc));
+        return rc;
+    }
+    struct kv_opts ko = {.url = s->cfg.redis_url,
+                         .command_timeout_ms =
+                             s->cfg.redis_timeout_ms > 1000 ? s->cfg.redis_timeout_ms : 1000};
+    if ((rc = kv_pool_new(&ko, &st->denylist_kv)) != VALOR_OK)
+        return rc;
+    rc = reseed_start(s, (int)st->revocation_check_ms, &st->reseed);
+    if (rc != VALOR_OK)
+        log_error(NULL, "startup", "revocation re-seeder: %s", valor_err_name(rc));
     return rc;
 }
 
@@ -98,7 +113,9 @@ static void cleanup(struct svc *s)
     struct auth_state *st = s->priv;
     if (st == NULL)
         return;
+    reseed_stop(st->reseed);
     audit_consumer_stop(st->consumer);
+    kv_pool_free(st->denylist_kv);
     free(st);
     s->priv = NULL;
 }

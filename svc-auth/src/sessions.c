@@ -13,6 +13,9 @@
 #include "valor/jwt.h"
 #include "valor/kv.h"
 #include "valor/log.h"
+#include "valor/revoke.h"
+#include "handlers.h"
+#include "reseed.h"
 
 #define REFRESH_TOKEN_BYTES 32
 #define REFRESH_TOKEN_CHARS 45 /* 4 * ceil(32 / 3) + 1 */
@@ -145,47 +148,94 @@ int session_live_jtis(struct db_conn *c, const char *user_id, json_t *jtis)
     return rc;
 }
 
-int session_denylist(const struct auth_state *st, const char *jti, long long exp)
+void session_jtis_add(json_t *jtis, const char *jti, long long exp)
 {
-    char key[128], ex[24];
-    const char *argv[] = {"SET", key, "1", "EX", ex};
-    size_t argvlen[5];
-    redisReply *reply = NULL;
-    struct kv_client *kv = kv_pool_get(st->svc->kv);
-    long long ttl = exp + st->svc->jwt.leeway_s - (long long)time(NULL);
-    int rc;
+    size_t i;
+    json_t *pair;
+    json_array_foreach(jtis, i, pair)
+    {
+        if (strcmp(json_string_value(json_array_get(pair, 0)), jti) == 0)
+            return;
+    }
+    json_array_append_new(jtis, json_pack("[s, I]", jti, (json_int_t)exp));
+}
 
-    if (kv == NULL)
-        return VALOR_E_UNAVAILABLE;
-    if (kv_denylist_key(jti, key, sizeof(key)) != VALOR_OK)
-        return VALOR_E_INVALID;
-    snprintf(ex, sizeof(ex), "%lld", ttl < 1 ? 1 : ttl);
-    for (int i = 0; i < 5; i++)
-        argvlen[i] = strlen(argv[i]);
-    rc = kv_command_argv(kv, 5, argv, argvlen, &reply);
+/* The event's [{"jti","exp"}…] of jtis' UUID jtis. */
+static json_t *revoked_tokens(const json_t *jtis)
+{
+    json_t *tokens = json_array(), *pair;
+    size_t i;
+
+    json_array_foreach(jtis, i, pair)
+    {
+        const char *jti = json_string_value(json_array_get(pair, 0));
+        if (tokens != NULL && jti != NULL && crypto_is_uuid(jti)) /* every jti svc-auth signs */
+            json_array_append_new(
+                tokens, json_pack("{s:s, s:O}", "jti", jti, "exp", json_array_get(pair, 1)));
+    }
+    return tokens;
+}
+
+int session_record_revoked(struct http_ctx *ctx, struct db_conn *c, const char *tenant,
+                           const char *actor, const char *user_id, const char *reason, int sessions,
+                           const json_t *jtis)
+{
+    json_t *tokens = NULL, *data = NULL;
+    char *text = NULL;
+    int rc = VALOR_E_NOMEM;
+
+    if (json_array_size(jtis) == 0 && sessions == 0)
+        return VALOR_OK;
+    if ((tokens = revoked_tokens(jtis)) == NULL ||
+        (text = json_dumps(tokens, JSON_COMPACT)) == NULL)
+        goto out;
+    const char *v[] = {user_id, reason, text};
+    rc = db_exec(
+        c,
+        "INSERT INTO revoked_tokens (jti, tenant_id, user_id, reason, expires_at) "
+        "SELECT (t->>'jti')::uuid, u.tenant_id, u.id, $2, to_timestamp((t->>'exp')::bigint) "
+        "FROM users u, jsonb_array_elements($3::jsonb) AS t "
+        "WHERE u.id = $1::bigint ON CONFLICT (jti) DO NOTHING",
+        3, v, NULL);
     if (rc != VALOR_OK)
-        return rc;
-    if (reply->type == REDIS_REPLY_ERROR)
-        rc = VALOR_E_UNAVAILABLE;
-    freeReplyObject(reply);
+        goto out;
+    data = json_pack("{s:s, s:i, s:O}", "reason", reason, "sessions", sessions, REVOKE_EVENT_FIELD,
+                     tokens);
+    rc = data != NULL ? auth_emit(ctx, c, REVOKE_EVENT_TYPE, tenant, actor, user_id, data)
+                      : VALOR_E_NOMEM;
+out:
+    free(text);
+    json_decref(tokens);
+    json_decref(data);
     return rc;
 }
 
 int session_denylist_all(const struct auth_state *st, const json_t *jtis)
 {
-    size_t i;
+    size_t i, n = json_array_size(jtis);
+    const char **ids = calloc(n + 1, sizeof(*ids));
+    long long *ttl = calloc(n + 1, sizeof(*ttl)), now = (long long)time(NULL);
     json_t *pair;
-    int first = VALOR_OK;
+    int rc = VALOR_E_NOMEM;
 
-    json_array_foreach(jtis, i, pair)
-    {
-        int rc = session_denylist(st, json_string_value(json_array_get(pair, 0)),
-                                  (long long)json_integer_value(json_array_get(pair, 1)));
-        if (rc != VALOR_OK && first == VALOR_OK)
-            first = rc;
+    if (ids != NULL && ttl != NULL) {
+        json_array_foreach(jtis, i, pair)
+        {
+            long long exp = (long long)json_integer_value(json_array_get(pair, 1));
+            ids[i] = json_string_value(json_array_get(pair, 0));
+            ttl[i] = exp + st->svc->jwt.leeway_s - now;
+            revoke_local_add(st->svc->revoke, ids[i], exp); /* this process knows at once */
+        }
+        rc = kv_denylist_put(kv_pool_get(st->denylist_kv), n, ids, ttl);
     }
-    if (first != VALOR_OK)
-        log_error(NULL, "denylist_failed", "could not denylist %zu access token(s): %s",
-                  json_array_size(jtis), valor_err_name(first));
-    return first;
+    if (rc != VALOR_OK) {
+        reseed_mark_dirty(st->reseed);
+        log_warn(NULL, "denylist_deferred",
+                 "%zu revoked access token(s) not yet in Redis (%s): recorded, sent to every "
+                 "process over NATS, and re-seeded into Redis when it answers",
+                 n, valor_err_name(rc));
+    }
+    free(ids);
+    free(ttl);
+    return rc;
 }

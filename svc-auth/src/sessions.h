@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "service.h"
+#include "valor/http.h"
 
 struct db_conn;
 
@@ -44,10 +45,25 @@ int session_revoke(struct db_conn *c, enum session_scope scope, const char *key,
 /* [jti, exp] of a user's access tokens that have not expired yet, appended to jtis. */
 int session_live_jtis(struct db_conn *c, const char *user_id, json_t *jtis);
 
-/* SET KV_DENYLIST_PREFIX+jti with EX = exp + leeway - now (≥ 1 s).
- * VALOR_E_UNAVAILABLE when Redis cannot be reached. */
-int session_denylist(const struct auth_state *st, const char *jti, long long exp);
-/* Every [jti, exp] of jtis; the first error, after trying them all. */
+/* Within the caller's transaction on c: records every [jti, exp] of jtis as
+ * revoked (reason: logout, replay, deactivated, role_changed) for user_id in
+ * revoked_tokens — the durable record Redis' denylist and every process's
+ * local set are rebuilt from — and emits session.revoked carrying them
+ * (data: reason, sessions = families ended, revoked_tokens). Nothing when
+ * jtis is empty and no session ended. ctx gives the request id; actor is who
+ * asked. */
+int session_record_revoked(struct http_ctx *ctx, struct db_conn *c, const char *tenant,
+                           const char *actor, const char *user_id, const char *reason, int sessions,
+                           const json_t *jtis);
+
+/* Appends [jti, exp] to jtis unless jti is already in it. */
+void session_jtis_add(json_t *jtis, const char *jti, long long exp);
+
+/* This process's local set at once, and Redis' copy: SET
+ * KV_DENYLIST_PREFIX+jti with EX = exp + leeway - now (≥ 1 s) for every
+ * [jti, exp] of jtis, in one pipeline. A failure is logged and marks Redis
+ * for a re-seed (reseed.h), nothing more: the revocation is already recorded
+ * and on its way to every local set. The first error, or VALOR_OK. */
 int session_denylist_all(const struct auth_state *st, const json_t *jtis);
 
 #endif

@@ -317,7 +317,7 @@ START_TEST(test_audit_shows_the_tenants_events_once)
     json_t *events = await_events(&a, "user.updated", m.id);
     json_t *e;
     size_t i;
-    int registered = 0;
+    int registered = 0, revoked = 0;
     json_array_foreach(events, i, e)
     {
         ck_assert_str_eq(json_string_value(json_object_get(e, "tenant")), a.tenant);
@@ -326,18 +326,26 @@ START_TEST(test_audit_shows_the_tenants_events_once)
         ck_assert_ptr_nonnull(json_object_get(e, "data"));
         if (strcmp(json_string_value(json_object_get(e, "type")), "user.registered") == 0)
             registered++;
+        /* the role change ended the member's live access token (it carried the old role) */
+        if (strcmp(json_string_value(json_object_get(e, "type")), "session.revoked") == 0) {
+            json_t *d = json_object_get(e, "data");
+            ck_assert_str_eq(json_string_value(json_object_get(d, "reason")), "role_changed");
+            ck_assert_int_ge(json_array_size(json_object_get(d, "revoked_tokens")), 1);
+            revoked++;
+        }
         for (size_t j = 0; j < i; j++)
             ck_assert_str_ne(json_string_value(json_object_get(e, "id")),
                              json_string_value(json_object_get(json_array_get(events, j), "id")));
     }
     /* the admin and the member; newest first: the update comes before them */
     ck_assert_int_eq(registered, 2);
+    ck_assert_int_eq(revoked, 1);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 0), "type")),
                      "user.updated");
-    ck_assert_int_eq(json_array_size(events), 3);
+    ck_assert_int_eq(json_array_size(events), 4);
     json_decref(events);
     ck_assert_int_eq(at_count("SELECT count(*) FROM audit_events WHERE tenant = '%s'", a.tenant),
-                     3);
+                     4);
 
     /* B sees only B's */
     events = await_events(&b, "user.registered", b.id);
@@ -345,14 +353,14 @@ START_TEST(test_audit_shows_the_tenants_events_once)
     json_decref(events);
 
     /* pages: limit and cursor */
-    at_req("GET", "/api/audit?limit=2", a.access, NULL, &r);
+    at_req("GET", "/api/audit?limit=3", a.access, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_int_eq(json_array_size(json_object_get(r.json, "events")), 2);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "events")), 3);
     char cursor[32], path[96];
     ck_assert_ptr_nonnull(at_str(&r, "next_cursor"));
     snprintf(cursor, sizeof(cursor), "%s", at_str(&r, "next_cursor"));
     at_free(&r);
-    snprintf(path, sizeof(path), "/api/audit?limit=2&cursor=%s", cursor);
+    snprintf(path, sizeof(path), "/api/audit?limit=3&cursor=%s", cursor);
     at_req("GET", path, a.access, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "events")), 1);

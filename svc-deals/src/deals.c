@@ -61,7 +61,7 @@ const struct deals_kind deals_ma_scenarios = {
 int deals_auth(struct http_ctx *ctx, unsigned need, struct vjwt_claims *claims)
 {
     struct svc *s = deals_route_of(ctx)->svc;
-    return authn_request(ctx, &s->jwt, s->kv, need, claims);
+    return authn_request(ctx, &s->jwt, s->revoke, need, claims);
 }
 
 int deals_body_object(struct http_ctx *ctx, const char *not_object, json_t **out)

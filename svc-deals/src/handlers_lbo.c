@@ -13,15 +13,21 @@
 #define UNKNOWN_COMPANY "Unknown Company"
 #define BAD_SCENARIOS "Invalid LBO scenarios data"
 
+/* Reads inputs as the engine does; on failure it has replied /calculate's 400. */
+static int check(struct http_ctx *ctx, const json_t *inputs, struct lbo_inputs *in)
+{
+    struct jsonv_err e;
+    return lbo_inputs_from_json(inputs, in, &e) == VALOR_OK ? VALOR_OK : jsonv_reply(ctx, &e);
+}
+
 /* Runs the engine on inputs; on failure it has replied 400. Caller owns *out. */
 static int compute(struct http_ctx *ctx, const json_t *inputs, json_t **out)
 {
     struct lbo_inputs in;
     struct lbo_result *r;
-    struct jsonv_err e;
 
-    if (lbo_inputs_from_json(inputs, &in, &e) != VALOR_OK)
-        return jsonv_reply(ctx, &e);
+    if (check(ctx, inputs, &in) != VALOR_OK)
+        return VALOR_E_INVALID;
     r = malloc(sizeof(*r));
     *out = r != NULL ? (lbo_compute(&in, r), lbo_result_json(r)) : NULL;
     free(r);
@@ -67,10 +73,13 @@ void lbo_runs_create(struct http_ctx *ctx)
         jsonv_reply(ctx, &e);
         goto out;
     }
+    /* saved inputs are the engine's, computed or not: a report or a load never breaks on them */
     if (do_compute) {
         if (compute(ctx, inputs, &computed) != VALOR_OK)
             goto out;
         results = computed;
+    } else if (check(ctx, inputs, &(struct lbo_inputs){0}) != VALOR_OK) {
+        goto out;
     }
     inputs_text = json_dumps(inputs, JSON_COMPACT);
     results_text = results != NULL ? json_dumps(results, JSON_COMPACT) : NULL;
@@ -100,14 +109,18 @@ out:
     json_decref(body);
 }
 
-/* One scenario item: name, inputs and company name, or *e. */
+/* One scenario item: name, inputs (as the engine reads them) and company
+ * name, or *e. */
 static int scenario_item(const json_t *item, const char **name, json_t **inputs,
                          const char **company, struct jsonv_err *e)
 {
+    struct lbo_inputs in;
+
     if (!json_is_object(item))
         return jsonv_fail(e, "item", "must be an object");
     if (deals_name(item, "name", NULL, LBO_NAME_MAX, name, e) != VALOR_OK ||
         jsonv_object(item, "inputs", JSONV_REQUIRED, inputs, e) < 0 ||
+        lbo_inputs_from_json(*inputs, &in, e) != VALOR_OK ||
         deals_name(item, "companyName", "", LBO_NAME_MAX, company, e) != VALOR_OK)
         return VALOR_E_INVALID;
     /* the item's companyName, else its inputs.companyName, else "Unknown Company" */

@@ -14,24 +14,33 @@
 
 #define BAD_SCENARIOS "Scenarios must be a non-empty list"
 
-/* Runs the engine on inputs; on failure it has replied 400 — engines.md §5's
- * messages as {"error": msg, "field": field}, type and range errors as a
- * ValidationError. Caller owns *out. */
+/* Reads inputs as the engine does; on failure it has replied 400 —
+ * engines.md §5's messages as {"error": msg, "field": field}, type and range
+ * errors as a ValidationError. */
+static int check(struct http_ctx *ctx, const json_t *inputs, struct ma_inputs *in)
+{
+    struct jsonv_err e;
+    enum ma_error_kind kind;
+
+    if (ma_inputs_from_json(inputs, in, &e, &kind) == VALOR_OK)
+        return VALOR_OK;
+    if (kind == MA_ERR_VALIDATION)
+        return jsonv_reply(ctx, &e);
+    json_t *err = valor_err_body(VALOR_E_INVALID, e.msg, ctx->request_id);
+    json_object_set_new(err, "field", json_string(e.field));
+    http_reply_json(ctx, 400, err);
+    return VALOR_E_INVALID;
+}
+
+/* Runs the engine on inputs; on failure it has replied 400 (check()).
+ * Caller owns *out. */
 static int compute(struct http_ctx *ctx, const json_t *inputs, json_t **out)
 {
     struct ma_inputs in;
     struct ma_result r;
-    struct jsonv_err e;
-    enum ma_error_kind kind;
 
-    if (ma_inputs_from_json(inputs, &in, &e, &kind) != VALOR_OK) {
-        if (kind == MA_ERR_VALIDATION)
-            return jsonv_reply(ctx, &e);
-        json_t *err = valor_err_body(VALOR_E_INVALID, e.msg, ctx->request_id);
-        json_object_set_new(err, "field", json_string(e.field));
-        http_reply_json(ctx, 400, err);
+    if (check(ctx, inputs, &in) != VALOR_OK)
         return VALOR_E_INVALID;
-    }
     ma_compute(&in, &r);
     *out = ma_result_json(&r);
     if (*out == NULL) {
@@ -82,10 +91,13 @@ void ma_runs_create(struct http_ctx *ctx)
         jsonv_reply(ctx, &e);
         goto out;
     }
+    /* saved inputs are the engine's, computed or not: a report or a load never breaks on them */
     if (do_compute) {
         if (compute(ctx, inputs, &computed) != VALOR_OK)
             goto out;
         results = computed;
+    } else if (check(ctx, inputs, &(struct ma_inputs){0}) != VALOR_OK) {
+        goto out;
     }
     inputs_text = json_dumps(inputs, JSON_COMPACT);
     results_text = results != NULL ? json_dumps(results, JSON_COMPACT) : NULL;
@@ -174,6 +186,8 @@ void ma_scenarios_save(struct http_ctx *ctx)
     {
         const char *name = NULL;
         struct ma_names names;
+        struct ma_inputs in;
+        enum ma_error_kind kind;
         json_t *inputs = NULL;
         struct jsonv_err e;
 
@@ -182,7 +196,8 @@ void ma_scenarios_save(struct http_ctx *ctx)
         if (!json_is_object(item) ||
             deals_name(item, "name", NULL, MA_NAME_MAX, &name, &e) != VALOR_OK ||
             read_names(item, "", &names, &e) != VALOR_OK ||
-            jsonv_object(item, "inputs", JSONV_REQUIRED, &inputs, &e) < 0) {
+            jsonv_object(item, "inputs", JSONV_REQUIRED, &inputs, &e) < 0 ||
+            ma_inputs_from_json(inputs, &in, &e, &kind) != VALOR_OK) {
             deals_item_error(errors, i, &e);
             continue;
         }

@@ -72,6 +72,15 @@ START_TEST(test_create_run_validation_writes_nothing)
     DT_A(&r, "POST", "/api/lbo/runs",
          "{\"inputs\": {\"seniorDebtRatio\": 0.2}, \"compute\": true}");
     dt_expect_field(&r, "debtRatios");
+    /* saved without computing: the same 400s as /calculate */
+    DT_A(&r, "POST", "/api/lbo/runs", "{\"inputs\": {\"purchasePrice\": -1}}");
+    dt_expect_field(&r, "purchasePrice");
+    DT_A(&r, "POST", "/api/lbo/runs", "{\"inputs\": {\"years\": 20}}");
+    dt_expect_field(&r, "years");
+    DT_A(&r, "POST", "/api/lbo/runs", "{\"inputs\": {\"equityContribution\": 2000}}");
+    dt_expect_field(&r, "equityContribution");
+    DT_A(&r, "POST", "/api/lbo/runs", "{\"inputs\": {\"taxRate\": \"high\"}}");
+    dt_expect_field(&r, "taxRate");
     DT_A(&r, "POST", "/api/lbo/runs", "{\"inputs\": {}, \"inputs\": {}}");
     dt_expect(&r, 400, NULL); /* duplicate keys are refused */
     {
@@ -241,28 +250,33 @@ START_TEST(test_scenarios)
 
     /* two good, three bad (reported by index), one upserted twice */
     DT_A(&r, "POST", "/api/lbo/scenarios",
-         "[{\"name\": \"base\", \"inputs\": {\"purchasePrice\": 1}, \"companyName\": \"Acme\"},"
+         "[{\"name\": \"base\", \"inputs\": {\"purchasePrice\": 1001}, \"companyName\": \"Acme\"},"
          " {\"inputs\": {}},"
-         " {\"name\": \"base\", \"inputs\": {\"purchasePrice\": 2}, \"companyName\": \"Acme\"},"
+         " {\"name\": \"base\", \"inputs\": {\"purchasePrice\": 1002}, \"companyName\": \"Acme\"},"
          " 7,"
          " {\"name\": \"up\", \"inputs\": {\"companyName\": \"FromInputs\"}},"
-         " {\"name\": \"x\", \"inputs\": \"no\"}]");
+         " {\"name\": \"x\", \"inputs\": \"no\"},"
+         " {\"name\": \"y\", \"inputs\": {\"years\": 20}}]");
     dt_expect(&r, 200, NULL);
     ck_assert_int_eq((int)dt_num(&r, "saved_count"), 3);
     ck_assert_str_eq(dt_str(&r, "message"), "3 LBO scenarios saved successfully");
-    ck_assert_int_eq((int)json_array_size(dt_get(r.json, "errors")), 3);
+    ck_assert_int_eq((int)json_array_size(dt_get(r.json, "errors")), 4);
     ck_assert_int_eq((int)dt_num(&r, "errors.0.index"), 1);
     ck_assert_str_eq(dt_str(&r, "errors.0.field"), "name");
     ck_assert_int_eq((int)dt_num(&r, "errors.1.index"), 3);
     ck_assert_int_eq((int)dt_num(&r, "errors.2.index"), 5);
     ck_assert_str_eq(dt_str(&r, "errors.2.field"), "inputs");
+    /* inputs the engine refuses are not saved either */
+    ck_assert_int_eq((int)dt_num(&r, "errors.3.index"), 6);
+    ck_assert_str_eq(dt_str(&r, "errors.3.field"), "years");
     ck_assert_int_eq(dt_rows("lbo_scenarios", dt.tenant_a), 2);
     ck_assert_int_eq(dt_events("lbo_scenario.saved", dt.tenant_a), 3);
 
     /* same name, other company: another scenario; same key again: updated */
-    DT_A(&r, "POST", "/api/lbo/scenarios",
-         "[{\"name\": \"base\", \"inputs\": {}, \"companyName\": \"Other\"},"
-         " {\"name\": \"base\", \"inputs\": {\"purchasePrice\": 3}, \"companyName\": \"Acme\"}]");
+    DT_A(
+        &r, "POST", "/api/lbo/scenarios",
+        "[{\"name\": \"base\", \"inputs\": {}, \"companyName\": \"Other\"},"
+        " {\"name\": \"base\", \"inputs\": {\"purchasePrice\": 1003}, \"companyName\": \"Acme\"}]");
     ck_assert_int_eq((int)dt_num(&r, "saved_count"), 2);
     ck_assert_int_eq(dt_rows("lbo_scenarios", dt.tenant_a), 3);
 
@@ -271,7 +285,7 @@ START_TEST(test_scenarios)
     ck_assert_int_eq((int)json_array_size(dt_get(r.json, "scenarios")), 3);
     ck_assert_str_eq(dt_str(&r, "scenarios.0.name"), "base"); /* most recently saved first */
     ck_assert_str_eq(dt_str(&r, "scenarios.0.company_name"), "Acme");
-    ck_assert(dt_num(&r, "scenarios.0.inputs.purchasePrice") == 3);
+    ck_assert(dt_num(&r, "scenarios.0.inputs.purchasePrice") == 1003);
     ck_assert_str_eq(dt_str(&r, "scenarios.2.company_name"), "FromInputs");
     ck_assert(crypto_is_uuid(dt_str(&r, "scenarios.0.scenario_id")));
     ck_assert(json_is_integer(dt_get(r.json, "scenarios.0.id")));

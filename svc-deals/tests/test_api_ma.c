@@ -4,11 +4,14 @@
 
 #include "deals_testutil.h"
 
-#define EXAMPLE                                                                                    \
+/* engines.md §5's example, at purchase price `price` */
+#define PRICED(price)                                                                              \
     "{\"acquirerRevenue\":1000,\"acquirerEBITDA\":150,\"acquirerShares\":100,"                     \
     "\"acquirerNetDebt\":200,\"targetRevenue\":500,\"targetEBITDA\":75,\"targetShares\":50,"       \
-    "\"targetNetDebt\":100,\"purchasePrice\":600,\"dealStructure\":{\"cash\":60,\"stock\":40},"    \
+    "\"targetNetDebt\":100,\"purchasePrice\":" price                                               \
+    ",\"dealStructure\":{\"cash\":60,\"stock\":40},"                                               \
     "\"synergies\":{\"annual\":25,\"duration\":5}}"
+#define EXAMPLE PRICED("600")
 
 #define RUN(deal) "{\"deal_name\":\"" deal "\",\"acquirer_name\":\"Acq\",\"target_name\":\"Tgt\","
 
@@ -71,6 +74,11 @@ START_TEST(test_create_run_validation_writes_nothing)
     dt_expect_field(&r, "inputs");
     DT_A(&r, "POST", "/api/ma/runs", RUN("D") "\"inputs\":{},\"results\":[]}");
     dt_expect_field(&r, "results");
+    DT_A(&r, "POST", "/api/ma/runs", RUN("D") "\"inputs\":{}}");
+    dt_expect(&r, 400, "Missing required field: acquirerRevenue");
+    ck_assert_str_eq(dt_str(&r, "field"), "acquirerRevenue");
+    DT_A(&r, "POST", "/api/ma/runs", RUN("D") "\"inputs\":" PRICED("\"600\"") "}");
+    dt_expect_field(&r, "purchasePrice");
     DT_A(&r, "POST", "/api/ma/runs", RUN("D") "\"inputs\":{},\"compute\":true}");
     dt_expect(&r, 400, "Missing required field: acquirerRevenue");
     DT_A(&r, "POST", "/api/ma/runs", "[]");
@@ -88,7 +96,7 @@ START_TEST(test_runs_lifecycle)
 
     DT_A(&r, "GET", "/api/ma/runs/last", NULL);
     dt_expect(&r, 404, "No M&A runs found");
-    create_run(&r, RUN("First deal") "\"inputs\":{\"x\":1}}", id1);
+    create_run(&r, RUN("First deal") "\"inputs\":" PRICED("550") "}", id1);
     ck_assert_str_eq(dt_str(&r, "message"), "M&A run saved successfully");
     ck_assert_str_eq(dt_str(&r, "data.deal_name"), "First deal");
     create_run(&r, RUN("Computed") "\"inputs\":" EXAMPLE ",\"compute\":true}", id2);
@@ -158,18 +166,24 @@ START_TEST(test_scenarios)
 
     DT_A(&r, "POST", "/api/ma/scenarios",
          "{\"scenarios\":[{\"name\":\"bull\",\"deal_name\":\"D1\",\"acquirer_name\":\"A\","
-         "\"target_name\":\"T\",\"inputs\":{\"purchasePrice\":1}},"
-         "{\"deal_name\":\"no name\",\"inputs\":{}},"
-         "{\"name\":\"bull\",\"deal_name\":\"D2\",\"inputs\":{\"purchasePrice\":2}},"
-         "{\"name\":\"bear\",\"inputs\":{}}]}");
+         "\"target_name\":\"T\",\"inputs\":" PRICED(
+             "601") "},"
+                    "{\"deal_name\":\"no name\",\"inputs\":" EXAMPLE "},"
+                    "{\"name\":\"bull\",\"deal_name\":\"D2\",\"inputs\":" PRICED(
+                        "602") "},"
+                               "{\"name\":\"bear\",\"inputs\":" EXAMPLE "},"
+                               "{\"name\":\"broken\",\"inputs\":{\"purchasePrice\":1}}]}");
     dt_expect(&r, 200, NULL);
     ck_assert_str_eq(dt_str(&r, "message"), "3 M&A scenarios saved successfully");
     ck_assert_int_eq((int)json_array_size(dt_get(r.json, "data")), 3);
     ck_assert_str_eq(dt_str(&r, "data.2.name"), "bear");
     ck_assert(crypto_is_uuid(dt_str(&r, "data.0.scenario_id")));
     ck_assert_ptr_null(dt_get(r.json, "data.0.inserted"));
-    ck_assert_int_eq((int)json_array_size(dt_get(r.json, "errors")), 1);
+    ck_assert_int_eq((int)json_array_size(dt_get(r.json, "errors")), 2);
     ck_assert_int_eq((int)dt_num(&r, "errors.0.index"), 1);
+    /* inputs the engine refuses are not saved either */
+    ck_assert_int_eq((int)dt_num(&r, "errors.1.index"), 4);
+    ck_assert_str_eq(dt_str(&r, "errors.1.field"), "acquirerRevenue");
     ck_assert_int_eq(dt_rows("ma_scenarios", dt.tenant_a), 2); /* bull upserted */
     ck_assert_int_eq(dt_events("ma_scenario.saved", dt.tenant_a), 3);
 
@@ -178,7 +192,7 @@ START_TEST(test_scenarios)
     ck_assert_int_eq((int)json_array_size(dt_get(r.json, "data")), 2);
     ck_assert_str_eq(dt_str(&r, "data.0.name"), "bear");
     ck_assert_str_eq(dt_str(&r, "data.1.deal_name"), "D2");
-    ck_assert(dt_num(&r, "data.1.inputs.purchasePrice") == 2);
+    ck_assert(dt_num(&r, "data.1.inputs.purchasePrice") == 602);
     snprintf(sid, sizeof(sid), "%s", dt_str(&r, "data.1.scenario_id"));
 
     DT_B(&r, "GET", "/api/ma/scenarios", NULL);

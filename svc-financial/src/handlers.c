@@ -54,7 +54,7 @@ static int begin(struct http_ctx *ctx, unsigned need, char ticker[FIN_TICKER_MAX
     struct fin_service *fs = ctx->ud;
     struct vjwt_claims claims;
 
-    if (authn_request(ctx, &fs->svc->jwt, fs->svc->kv, need, &claims) != VALOR_OK)
+    if (authn_request(ctx, &fs->svc->jwt, fs->svc->revoke, need, &claims) != VALOR_OK)
         return -1;
     if (ticker != NULL && fin_ticker_norm(http_param(ctx, "ticker"), ticker) != VALOR_OK) {
         http_reply_validation(ctx, "ticker", TICKER_MSG);

@@ -1,4 +1,13 @@
-/* lookup: store → cache → Alpha Vantage (see lookup.h). */
+/* lookup: store → cache → Alpha Vantage (see lookup.h).
+ *
+ * One provider call per ticker across every replica: within a process the
+ * single-flight table (sflight.h) elects one leader; across replicas the
+ * leaders race for a short Redis lock (SET NX PX, FIN_LOCK_PREFIX<ticker>,
+ * its lifetime the provider's worst case). The winner calls Alpha Vantage and
+ * caches the company before it releases the lock; the others wait on the
+ * cache while the lock lives. A lock that vanishes without a cached company
+ * (the winner failed) lets one waiter try in its turn; Redis being down
+ * leaves each replica to its own single flight. */
 #include "lookup.h"
 
 #include <stdio.h>
@@ -11,11 +20,19 @@
 #include "sflight.h"
 #include "store.h"
 #include "valor/bus.h"
+#include "valor/clock.h"
+#include "valor/crypto.h"
 #include "valor/db.h"
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/kv.h"
 #include "valor/log.h"
+
+#include <unistd.h>
+
+#define FIN_LOCK_PREFIX "valor:fin:fetch:"
+#define FIN_LOCK_POLL_MS 25
+#define FIN_AV_CALLS 4 /* OVERVIEW, INCOME_STATEMENT, BALANCE_SHEET, CASH_FLOW */
 
 static int from_store(struct fin_service *fs, struct http_ctx *ctx, const char *ticker,
                       struct fin_found *found)
@@ -80,6 +97,54 @@ out:
     free(text);
 }
 
+static void lock_key(const char *ticker, char key[64])
+{
+    snprintf(key, 64, "%s%s", FIN_LOCK_PREFIX, ticker);
+}
+
+/* The fleet's lock on fetching ticker: VALOR_OK (ours, token set),
+ * VALOR_E_CONFLICT (another replica holds it), VALOR_E_UNAVAILABLE. */
+static int lock_take(struct fin_service *fs, const char *ticker, char token[CRYPTO_UUID_LEN])
+{
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
+    char key[64];
+    lock_key(ticker, key);
+    /* the provider's worst case: every call waits for both timeouts */
+    return kv != NULL
+               ? kv_lock_take(kv, key,
+                              FIN_AV_CALLS * (fs->av.connect_timeout_ms + fs->av.timeout_ms) + 1000,
+                              token)
+               : VALOR_E_UNAVAILABLE;
+}
+
+static void lock_release(struct fin_service *fs, const char *ticker, const char *token)
+{
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
+    char key[64];
+    lock_key(ticker, key);
+    if (kv != NULL)
+        kv_lock_release(kv, key, token);
+}
+
+/* 1 while another replica holds the lock on ticker (0 gone, or Redis down). */
+static int lock_held(struct fin_service *fs, const char *ticker)
+{
+    struct kv_client *kv = kv_pool_get(fs->svc->kv);
+    char key[64];
+    lock_key(ticker, key);
+    return kv != NULL && kv_exists(kv, key) == 1;
+}
+
+/* Waits while another replica fetches ticker; its company from the cache, or
+ * NULL when its lock went without one. */
+static json_t *await_other(struct fin_service *fs, const char *ticker)
+{
+    json_t *company;
+    while ((company = cache_get(fs, ticker)) == NULL && lock_held(fs, ticker))
+        usleep(FIN_LOCK_POLL_MS * 1000);
+    return company != NULL ? company : cache_get(fs, ticker);
+}
+
 /* Writes a fetched company to the shared store with a company.updated event
  * for the tenant whose request fetched it. */
 static int save(struct fin_service *fs, struct http_ctx *ctx, const json_t *company)
@@ -116,19 +181,34 @@ out:
     return rc;
 }
 
-/* The leader's work: cache, else upstream; then the store. */
+/* The process leader's work: cache, else (holding the fleet's lock, or
+ * after another replica's attempt failed) upstream; then the store. */
 static int fetch(struct fin_service *fs, struct http_ctx *ctx, const char *ticker,
                  struct fin_upstream_err *uerr)
 {
     json_t *company = cache_get(fs, ticker);
-    int rc = VALOR_OK;
+    char token[CRYPTO_UUID_LEN];
+    int rc = VALOR_OK, lock = VALOR_E_UNAVAILABLE;
 
+    /* another replica fetching: wait for it; it failed: our turn (a few times at most) */
+    for (int turn = 0; company == NULL && turn < 3; turn++) {
+        if ((lock = lock_take(fs, ticker, token)) != VALOR_E_CONFLICT)
+            break;
+        company = await_other(fs, ticker);
+    }
     if (company == NULL) {
+        if (lock == VALOR_E_UNAVAILABLE)
+            log_warn(&ctx->log, "fetch_lock",
+                     "Redis unavailable: fetching %s without the fleet "
+                     "lock",
+                     ticker);
         log_info(&ctx->log, "alpha_vantage_fetch", "fetching %s from Alpha Vantage", ticker);
         rc = fin_av_fetch_company(&fs->av, ticker, &company, uerr);
         if (rc == VALOR_OK)
-            cache_put(fs, ticker, company);
+            cache_put(fs, ticker, company); /* before the lock goes: waiters read it */
     }
+    if (lock == VALOR_OK)
+        lock_release(fs, ticker, token);
     if (rc == VALOR_OK)
         rc = save(fs, ctx, company);
     json_decref(company);

@@ -82,6 +82,22 @@ static inline void ft_start(struct ft *t, const char *tag)
     t->port = http_server_port(t->svc->http);
 }
 
+/* Another replica of t's service: the same schema, its own port and state
+ * (as a second process would have). Stop it with ft_stop_replica(). */
+static inline void ft_start_replica(const struct ft *t, struct ft *replica)
+{
+    *replica = *t;
+    int rc = svc_start(&replica->def, &replica->svc);
+    ck_assert_msg(rc == 0, "replica svc_start = %d", rc);
+    replica->port = http_server_port(replica->svc->http);
+}
+
+static inline void ft_stop_replica(struct ft *replica)
+{
+    svc_stop(replica->svc);
+    replica->svc = NULL;
+}
+
 static inline void ft_stop(struct ft *t)
 {
     svc_stop(t->svc);

@@ -15,9 +15,10 @@ static char TA[32];
 static char *viewer;
 
 enum { F_OVERVIEW, F_INCOME, F_BALANCE, F_CASH, NF };
-#define NSYM 12
-static const char *const SYMS[NSYM] = {"FAKE",   "SLOW",    "THROT",  "INFO",   "BADJ",   "EMPTY",
-                                       "BADNUM", "HTTP500", "CACHED", "ERRMSG", "NOSTMT", "DOWN"};
+#define NSYM 13
+static const char *const SYMS[NSYM] = {"FAKE",   "SLOW",   "THROT",   "INFO",   "BADJ",
+                                       "EMPTY",  "BADNUM", "HTTP500", "CACHED", "ERRMSG",
+                                       "NOSTMT", "DOWN",   "REPL"};
 static atomic_int hits[NSYM][NF];
 
 static int sym_index(const char *s)
@@ -87,8 +88,8 @@ static void fake_query(struct http_ctx *ctx)
         return;
     }
     atomic_fetch_add(&hits[s][f], 1);
-    if (strcmp(sym, "SLOW") == 0 && f == F_OVERVIEW)
-        usleep(400 * 1000);
+    if ((strcmp(sym, "SLOW") == 0 || strcmp(sym, "REPL") == 0) && f == F_OVERVIEW)
+        usleep(400 * 1000); /* every concurrent request arrives while the first is in flight */
     if (strcmp(sym, "THROT") == 0) {
         fake_reply(ctx, 200,
                    "{\"Note\":\"Thank you for using Alpha Vantage! Our standard API call "
@@ -274,6 +275,52 @@ START_TEST(test_concurrent_misses_fetch_once)
 }
 END_TEST
 
+struct replica_call {
+    const struct ft *t;
+    long status;
+    char body[256];
+};
+
+static void *replica_thread(void *p)
+{
+    struct replica_call *c = p;
+    struct tu_http_resp r;
+    ft_req(c->t, "GET", "/api/financial-data/REPL", viewer, TA, NULL, &r);
+    c->status = r.status;
+    snprintf(c->body, sizeof(c->body), "%s", r.body);
+    tu_http_resp_free(&r);
+    return NULL;
+}
+
+/* Three replicas (each its own single-flight table), 50 concurrent first
+ * requests for one ticker spread over them: one provider call in all. */
+START_TEST(test_replicas_fetch_once)
+{
+    enum { N = 50 };
+    struct ft replicas[2];
+    const struct ft *by[3] = {&T, &replicas[0], &replicas[1]};
+    pthread_t th[N];
+    struct replica_call calls[N];
+
+    ft_start_replica(&T, &replicas[0]);
+    ft_start_replica(&T, &replicas[1]);
+    for (int i = 0; i < N; i++) {
+        calls[i] = (struct replica_call){.t = by[i % 3]};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, replica_thread, &calls[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(calls[i].status == 200, "request %d: %ld %s", i, calls[i].status,
+                      calls[i].body);
+    }
+    ck_assert_int_eq(atomic_load(&hits[sym_index("REPL")][F_OVERVIEW]), 1);
+    ck_assert_int_eq(total_hits("REPL"), 4);
+    ck_assert_int_eq(ft_count(&T, "companies", "ticker = 'REPL'"), 1);
+    ft_stop_replica(&replicas[0]);
+    ft_stop_replica(&replicas[1]);
+}
+END_TEST
+
 static void expect_upstream(const char *sym, long status, const char *msg_part, int retry)
 {
     char path[96], ra[16] = "";
@@ -334,6 +381,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_miss_fetches_once_then_store);
     tcase_add_test(tc, test_concurrent_misses_fetch_once);
+    tcase_add_test(tc, test_replicas_fetch_once);
     tcase_add_test(tc, test_throttle_and_errors);
     tcase_add_test(tc, test_upstream_down);
     suite_add_tcase(s, tc);

@@ -100,7 +100,7 @@ static int engine_request(struct http_ctx *ctx, json_t **body, struct dcf_inputs
     int rc;
 
     *body = NULL;
-    if ((rc = authn_request(ctx, &s->jwt, s->kv, AUTHN_READ, &claims)) != VALOR_OK)
+    if ((rc = authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims)) != VALOR_OK)
         return rc;
     if ((rc = http_json_body(ctx, body)) != VALOR_OK)
         return rc;

@@ -131,7 +131,7 @@ void reports_h_dcf(struct http_ctx *ctx)
     enum rpt_format fmt;
     int rc, with_mc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_READ, &claims) != VALOR_OK ||
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK ||
         rpt_http_query(ctx, &run_id, &fmt) != VALOR_OK)
         return;
     if ((rc = db_acquire(s->db, &c)) == VALOR_OK)

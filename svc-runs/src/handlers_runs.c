@@ -97,7 +97,7 @@ void runs_h_create(struct http_ctx *ctx)
     json_t *body = NULL, *computed = NULL, *reply;
     int compute, rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_WRITE, &claims) != VALOR_OK ||
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_WRITE, &claims) != VALOR_OK ||
         http_json_body(ctx, &body) != VALOR_OK)
         return;
     if (create_body(ctx, body, &r, ticker, &compute) != VALOR_OK)
@@ -187,7 +187,7 @@ void runs_h_list(struct http_ctx *ctx)
     long total = 0, pages;
     int rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_READ, &claims) != VALOR_OK ||
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK ||
         list_query(ctx, &q, ticker) != VALOR_OK)
         return;
     if ((rc = db_acquire(s->db, &c)) != VALOR_OK ||
@@ -220,7 +220,7 @@ static void reply_run(struct http_ctx *ctx, const char *run_id)
     json_t *run = NULL;
     int rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_READ, &claims) != VALOR_OK)
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK)
         return;
     if ((rc = db_acquire(s->db, &c)) == VALOR_OK)
         rc = run_id != NULL ? store_run_get(c, ctx->tenant, run_id, &run)
@@ -254,7 +254,7 @@ void runs_h_delete(struct http_ctx *ctx)
     struct db_conn *c = NULL;
     int rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_WRITE, &claims) != VALOR_OK)
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_WRITE, &claims) != VALOR_OK)
         return;
     actor_of(ctx, &claims, &a);
     if ((rc = db_acquire(s->db, &c)) == VALOR_OK)

@@ -63,7 +63,7 @@ void scenarios_h_save(struct http_ctx *ctx)
     int rc;
     char msg[64];
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_WRITE, &claims) != VALOR_OK ||
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_WRITE, &claims) != VALOR_OK ||
         http_json_body(ctx, &body) != VALOR_OK)
         return;
     if (!json_is_array(body) || (n = json_array_size(body)) == 0) {
@@ -133,7 +133,7 @@ void scenarios_h_list(struct http_ctx *ctx)
     json_t *list = NULL;
     int rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_READ, &claims) != VALOR_OK)
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK)
         return;
     if (t != NULL && *t != '\0') {
         json_t *tj = json_string(t);
@@ -163,7 +163,7 @@ void scenarios_h_delete(struct http_ctx *ctx)
     struct db_conn *c = NULL;
     int rc;
 
-    if (authn_request(ctx, &s->jwt, s->kv, AUTHN_WRITE, &claims) != VALOR_OK)
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_WRITE, &claims) != VALOR_OK)
         return;
     a = (struct store_actor){.tenant = ctx->tenant,
                              .user_id = ctx->user,

@@ -51,6 +51,10 @@ expect_header() { # name header value-regex (extended, case-insensitive)
     fi
 }
 
+# burst, expect_burst_bound, eventually: for clock-driven mechanisms.
+# shellcheck source=tests/e2e/clocked.sh
+source "$(dirname "${BASH_SOURCE[0]}")/clocked.sh"
+
 UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
 
 # json_field NAME: the string value of "NAME":"…" in the last body (first match), or "".

@@ -36,7 +36,8 @@ check "every request succeeds before the restart" "$(summarize x "$TMPD/before")
 STOP=$TMPD/stop
 (mix "$TMPD/during" "$STOP" 100000) &
 LOAD=$!
-sleep 1
+load_flowing() { for s in runs-w runs-r deals auth fin; do [ -s "$TMPD/during.$s" ] || return 1; done; }
+eventually 30 load_flowing
 T_STOP=$(now_ms)
 "$ROOT/scripts/stack.sh" stop-one "$RUN" pg >>"$RUN/setup.log" 2>&1
 sleep 2

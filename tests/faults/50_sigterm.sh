@@ -32,7 +32,8 @@ for w in w1 w2 w3 w4; do
     load_worker "$LOAD.$w" "$STOP" 2000 POST /api/runs "${AUTHZ[@]}" "${JSON[@]}" --data "$WRITE" &
 done
 for w in r1 r2; do load_worker "$LOAD.$w" "$STOP" 2000 GET "/api/runs/$RUN_ID" "${AUTHZ[@]}" & done
-sleep 1.5
+load_flowing() { for w in "${WORKERS[@]}"; do [ -s "$LOAD.$w" ] || return 1; done; }
+eventually 60 load_flowing
 T_TERM=$(now_ms)
 kill -TERM "$PID"
 if wait_gone "$PID" $((GRACE_S + 5)); then
@@ -44,7 +45,9 @@ else
 fi
 T_GONE=$(now_ms)
 rm -f "$RUN/svc-runs.pid"
-sleep 1 # the load goes on against the stopped service
+# the load goes on against the stopped service until a few requests met it
+after_gone() { [ "$(cat "$LOAD".?? | awk -v g="$T_GONE" '$1 > g' | wc -l)" -ge 6 ]; }
+eventually 60 after_gone
 touch "$STOP"
 wait
 for w in "${WORKERS[@]}"; do cat "$LOAD.$w"; done >"$LOAD"

@@ -16,6 +16,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BINDIR=${BINDIR:-$ROOT/build/debug/bin}
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
+# burst, expect_burst_bound, eventually (rate limits and other clocks)
+# shellcheck source=tests/e2e/clocked.sh
+source "$ROOT/tests/e2e/clocked.sh"
 
 PASSED=0
 FAILED=0
@@ -88,6 +91,7 @@ fault_setup() {
     # shellcheck disable=SC1091
     source "$RUN/secrets.env"
     TMPD="$RUN/tmp"
+    TMP=$TMPD # the scratch folder of tests/e2e/clocked.sh
     mkdir -p "$TMPD"
 }
 

@@ -9,7 +9,7 @@
 #include "valor/http.h"
 #include "valor/jwt.h"
 
-struct kv_pool;
+struct revoke;
 
 enum authn_need {
     AUTHN_READ = 0,           /* any role */
@@ -24,14 +24,10 @@ enum authn_need {
  *   401 "Authorization header required" / "Invalid authorization header format" /
  *       "Token expired" / "Invalid token" (bad in any way, or its jti denylisted),
  *   400 "Tenant ID required", 403 "Tenant mismatch", 403 "Insufficient permissions",
- * and returns the error. kv may be NULL (no denylist check); when Redis cannot
- * be asked, the token is accepted and a warning logged (access tokens live
- * minutes; the gateway enforces the denylist with its own fallback). */
-int authn_request(struct http_ctx *ctx, const struct vjwt_params *jwt, struct kv_pool *kv,
+ * and returns the error. rv may be NULL (no revocation check); otherwise a
+ * token the local set or Redis knows as revoked is "Invalid token"
+ * (revoke.h). */
+int authn_request(struct http_ctx *ctx, const struct vjwt_params *jwt, struct revoke *rv,
                   unsigned need, struct vjwt_claims *claims);
-
-/* 1 when the jti is on the denylist, 0 when not, VALOR_E_UNAVAILABLE when
- * Redis cannot say. */
-int authn_is_revoked(struct kv_pool *kv, const char *jti);
 
 #endif

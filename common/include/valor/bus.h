@@ -39,6 +39,12 @@ int bus_connected(struct bus *b);
 natsConnection *bus_nats(struct bus *b);
 jsCtx *bus_js(struct bus *b);
 
+/* Unsubscribes an asynchronous subscription, waits (up to timeout_ms) until
+ * its message handler has returned for the last time, and destroys it: after
+ * this, nothing the handler uses is touched again, so it may be freed.
+ * NULL is a no-op. */
+void bus_unsubscribe(natsSubscription *sub, int timeout_ms);
+
 /* JetStream publish that waits for the ack (timeout_ms). VALOR_OK only on ack;
  * VALOR_E_UNAVAILABLE otherwise. msg_id de-duplicates. */
 int bus_publish(struct bus *b, const char *subject, const char *msg_id, const void *data,

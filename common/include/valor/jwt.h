@@ -5,6 +5,11 @@
  * iat, nbf and exp with the configured leeway. "preferred_username" is
  * optional: signed when set, read when present (a token whose value is not a
  * string of 1–71 bytes is refused).
+ *
+ * Key rotation (docs/key-rotation.md): a token names its key in the header's
+ * "kid" (16 hex digits of a SHA-256 of the key, which tells nothing of the
+ * key); `secret` signs, and `secret` or any of `previous` verifies. A token
+ * without a kid (signed before kids existed) is tried against each key.
  */
 #ifndef VALOR_JWT_H
 #define VALOR_JWT_H
@@ -13,11 +18,23 @@
 #include <time.h>
 
 struct vjwt_params {
-    const char *secret;   /* borrowed, never NULL or empty */
+    const char *secret;          /* borrowed, never NULL or empty: signs and verifies */
+    const char *const *previous; /* borrowed, may be NULL: keys that still verify */
+    int nprevious;
     const char *issuer;   /* borrowed */
     const char *audience; /* borrowed */
     int leeway_s;
 };
+
+struct valor_cfg;
+
+/* The parameters of cfg's JWT_* variables (borrowed from cfg). */
+void vjwt_params_from_cfg(struct vjwt_params *p, const struct valor_cfg *cfg);
+
+#define VJWT_KID_LEN 16
+
+/* The kid of a key: VJWT_KID_LEN hex digits and a NUL into out. */
+void vjwt_kid(const char *secret, char out[VJWT_KID_LEN + 1]);
 
 struct vjwt_claims {
     char sub[64];  /* user id (string) */

@@ -32,6 +32,9 @@ void kv_close(struct kv_client *c);
 int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size_t *argvlen,
                     redisReply **reply);
 
+/* kv_command_argv with up to 8 NUL-terminated arguments. */
+int kv_command(struct kv_client *c, int argc, const char **argv, redisReply **reply);
+
 /* PING; *latency_ms set when not NULL. */
 int kv_ping(struct kv_client *c, int *latency_ms);
 
@@ -44,5 +47,21 @@ struct kv_client *kv_pool_get(struct kv_pool *p);
 
 /* KV_DENYLIST_PREFIX + jti into buf. VALOR_E_INVALID when it does not fit. */
 int kv_denylist_key(const char *jti, char *buf, size_t len);
+
+/* A short lock every process shares: SET key <token> NX PX ttl_ms, with a
+ * fresh UUID written to token (37 bytes). VALOR_OK when taken,
+ * VALOR_E_CONFLICT when another holder has it, VALOR_E_UNAVAILABLE. */
+int kv_lock_take(struct kv_client *c, const char *key, long ttl_ms, char token[37]);
+/* Deletes the lock only if token still holds it. VALOR_OK (also when it was
+ * no longer ours), VALOR_E_UNAVAILABLE. */
+int kv_lock_release(struct kv_client *c, const char *key, const char *token);
+/* 1 when key exists, 0 when not, VALOR_E_UNAVAILABLE. */
+int kv_exists(struct kv_client *c, const char *key);
+
+/* SET KV_DENYLIST_PREFIX<jtis[i]> 1 EX ttl_s[i] (< 1 → 1) for i < n, pipelined:
+ * one write, then the n replies. VALOR_OK when every one was OK;
+ * VALOR_E_INVALID for a jti too long for a key; VALOR_E_UNAVAILABLE on
+ * connect failure, I/O error, timeout or an error reply. */
+int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s);
 
 #endif

@@ -18,6 +18,7 @@ struct db_migration;
 struct db_stmt;
 struct db_pool;
 struct kv_pool;
+struct revoke;
 struct bus;
 struct bus_publisher;
 struct http_server;
@@ -47,6 +48,7 @@ struct svc {
     struct metrics_registry *metrics;
     struct db_pool *db;
     struct kv_pool *kv;
+    struct revoke *revoke; /* which tokens are revoked: local set + Redis (revoke.h) */
     struct bus *bus;
     struct bus_publisher *publisher;
     struct http_server *http;

@@ -142,6 +142,14 @@ else
     expect_body "ma run: 404 message" '"error":"M&A run not found"'
     req POST /api/ma/runs "${DA[@]}" "${J[@]}" --data '{"deal_name":"x","inputs":{}}'
     expect_status "ma run: missing names are 400" 400
+    # saved without computing, inputs are still the engine's: the same 400s as /calculate
+    req POST /api/ma/runs "${DA[@]}" "${J[@]}" \
+        --data '{"deal_name":"x","acquirer_name":"A","target_name":"T","inputs":{}}'
+    expect_status "ma run: inputs the engine refuses are 400 without compute" 400
+    expect_body "ma run: the engine's message" '"error":"Missing required field: acquirerRevenue"'
+    req POST /api/lbo/runs "${DA[@]}" "${J[@]}" --data '{"inputs":{"companyName":"X","years":20}}'
+    expect_status "lbo run: inputs the engine refuses are 400 without compute" 400
+    expect_body "lbo run: the field is named" '"field":"years"'
     req POST /api/ma/scenarios "${DA[@]}" "${J[@]}" \
         --data "{\"scenarios\":[{\"name\":\"e2e-bull\",\"deal_name\":\"E2E Deal\",\"acquirer_name\":\"Acq\",\"target_name\":\"Tgt\",\"inputs\":$MA_INPUTS}]}"
     expect_status "ma scenarios: save is 200" 200

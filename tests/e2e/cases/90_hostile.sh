@@ -244,7 +244,7 @@ else
         (
             exec 3<>"/dev/tcp/$HOST_HOST/$HOST_PORT" || exit 0
             printf 'GET /api/health HTTP/1.1\r\nHost: x\r\n' >&3
-            for i in $(seq 1 16); do # bounded: about 8 s
+            for i in $(seq 1 60); do # bounded: about 30 s, killed below
                 printf 'X-Slow-%s: %s\r\n' "$i" "$c" >&3 2>/dev/null || exit 0
                 sleep 0.5
             done
@@ -253,15 +253,21 @@ else
         HOST_SLOW+=($!)
     done
     sleep 1
-    HOST_SLOWEST=0
+    # Slow connections must not starve the others: each request is answered
+    # (curl gives up at 5 s) while they are held (or were refused: a TLS edge
+    # closes a plain-text connection at once).
+    HOST_SERVED=0
     for i in 1 2 3 4 5; do
-        t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$BASE_URL/api/health")
-        [ "${t%% *}" = 200 ] || HOST_SLOWEST=99
-        ms=$(awk -v s="${t#* }" 'BEGIN { printf "%d", s * 1000 }')
-        [ "$ms" -gt "$HOST_SLOWEST" ] && HOST_SLOWEST=$ms
+        t=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE_URL/api/health")
+        [ "$t" = 200 ] && HOST_SERVED=$((HOST_SERVED + 1))
     done
-    if [ "$HOST_SLOWEST" -lt 2000 ]; then ok "hostile: 8 slowloris connections leave /api/health fast"; else
-        fail "hostile: 8 slowloris connections leave /api/health fast" "slowest ${HOST_SLOWEST} ms (99 = not 200)"
+    HOST_HELD=0
+    for p in "${HOST_SLOW[@]}"; do kill -0 "$p" 2>/dev/null && HOST_HELD=$((HOST_HELD + 1)); done
+    if [ "$HOST_SERVED" = 5 ]; then
+        ok "hostile: 8 slowloris connections leave /api/health served ($HOST_HELD still held)"
+    else
+        fail "hostile: 8 slowloris connections leave /api/health served" \
+            "$HOST_SERVED of 5 answered 200 with $HOST_HELD of 8 slow connections held"
     fi
     req GET /api/runs "${HA[@]}"
     expect_status "hostile: an authenticated request during slowloris is served" 200
