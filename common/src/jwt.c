@@ -131,7 +131,7 @@ void vjwt_kid(const char *secret, char out[VJWT_KID_LEN + 1])
         gnutls_hash_deinit(h, md);
     }
     for (int i = 0; i < VJWT_KID_LEN / 2; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+        snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
 }
 
 void vjwt_params_from_cfg(struct vjwt_params *p, const struct valor_cfg *cfg)
