@@ -149,6 +149,7 @@ test: deps
 asan: deps
 	@$(MAKE) --no-print-directory MODE=asan build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
 		SKIP_COMPOSE_TEST=1 scripts/test.sh build/asan
 
 # make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60); see docs/fuzzing.md.

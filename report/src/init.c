@@ -37,11 +37,13 @@ out:
     return rc;
 }
 
+/* Only the font map: pango 1.50 loads the fontconfig configuration and sorts fonts on threads
+ * of its own, which may still hold cairo fonts and fontconfig patterns, so neither
+ * cairo_debug_reset_static_data() nor FcFini() is safe here (cairo asserts on a live font).
+ * What fontconfig keeps for the life of the process is listed in scripts/lsan.supp. */
 void rpt_shutdown(void)
 {
     pango_cairo_font_map_set_default(NULL);
-    cairo_debug_reset_static_data();
-    FcFini();
 }
 
 int rpt_init(char *why, size_t why_len)

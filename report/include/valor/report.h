@@ -143,8 +143,8 @@ int rpt_init(char *why, size_t why_len);
 
 /* Shut-down, after the last report of the process (no thread may render
  * any more): drops the calling thread's pango font map (other threads drop
- * theirs when they exit) and the caches of cairo and fontconfig, so leak
- * checkers see only what is really lost. */
+ * theirs when they exit), so leak checkers see only fontconfig's
+ * process-wide caches (scripts/lsan.supp). */
 void rpt_shutdown(void);
 
 /* ---- formatting (pure) ------------------------------------------------- */
