@@ -33,6 +33,17 @@ CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -pthread $(CFLAGS_$(MODE)) -Icommon/inc
 LDFLAGS := -pthread $(LDFLAGS_$(MODE))
 LDLIBS := $(PKG_LIBS) -lm
 
+# report/: libvalor-report, the PDF (cairo + pango) and HTML renderers. Only the services
+# that serve reports link it and its libraries.
+REPORT_PKGS := pangocairo fontconfig
+REPORT_CFLAGS := $(shell pkg-config --cflags $(REPORT_PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+REPORT_LIBS := $(shell pkg-config --libs $(REPORT_PKGS) 2>/dev/null)
+REPORT_SRC := $(wildcard report/src/*.c)
+REPORT_OBJ := $(REPORT_SRC:%.c=$(B)/%.o)
+REPORT_LIB := $(B)/libvalor-report.a
+REPORT_USERS := svc-runs svc-deals
+$(foreach s,$(REPORT_USERS),$(eval $(s)_LINK := $(REPORT_LIB))$(eval $(s)_LDLIBS := $(REPORT_LIBS)))
+
 SERVICES := svc-auth svc-runs svc-financial svc-deals
 COMPONENTS := gateway $(SERVICES)
 
@@ -58,6 +69,11 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/report/%.o: CFLAGS += -Ireport/include -Ireport/src $(REPORT_CFLAGS)
+$(REPORT_LIB): $(REPORT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 # component(name, has_migrations)
 define component
 $(1)_SRC := $$(filter-out $(1)/src/main.c,$$(wildcard $(1)/src/*.c))
@@ -75,25 +91,34 @@ $(B)/$(1)/%.o: CFLAGS += -I$(1)/src
 $(B)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
-$(B)/bin/$(1): $(B)/$(1)/src/main.o $(B)/lib$(1).a $(COMMON_LIB)
+$(B)/bin/$(1): $(B)/$(1)/src/main.o $(B)/lib$(1).a $$($(1)_LINK) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LDLIBS)
 $(1)_TESTS := $$(patsubst $(1)/tests/%.c,$(B)/tests/$(1)-%,$$(wildcard $(1)/tests/test_*.c))
-$(B)/tests/$(1)-%: $(B)/$(1)/tests/%.o $(B)/lib$(1).a $(TESTUTIL_OBJ) $(COMMON_LIB)
+$(B)/tests/$(1)-%: $(B)/$(1)/tests/%.o $(B)/lib$(1).a $$($(1)_LINK) $(TESTUTIL_OBJ) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CHECK_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LDLIBS) $$(CHECK_LIBS)
 $(B)/$(1)/tests/%.o: CFLAGS += -I$(1)/src -Icommon/tests $$(CHECK_CFLAGS)
 TESTS += $$($(1)_TESTS)
 $(1)_BENCHES := $$(patsubst $(1)/bench/%.c,$(B)/bench/$(1)-%,$$(wildcard $(1)/bench/bench_*.c))
-$(B)/bench/$(1)-%: $(B)/$(1)/bench/%.o $(B)/lib$(1).a $(COMMON_LIB)
+$(B)/bench/$(1)-%: $(B)/$(1)/bench/%.o $(B)/lib$(1).a $$($(1)_LINK) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LDLIBS)
 $(B)/$(1)/bench/%.o: CFLAGS += -I$(1)/src
 BENCHES += $$($(1)_BENCHES)
 endef
 
 $(eval $(call component,gateway,no))
 $(foreach s,$(SERVICES),$(eval $(call component,$(s),yes)))
+
+$(foreach s,$(REPORT_USERS),$(eval $(B)/$(s)/%.o: CFLAGS += -Ireport/include))
+
+REPORT_TESTS := $(patsubst report/tests/%.c,$(B)/tests/report-%,$(wildcard report/tests/test_*.c))
+TESTS += $(REPORT_TESTS)
+$(B)/report/tests/%.o: CFLAGS += -Icommon/tests $(CHECK_CFLAGS)
+$(B)/tests/report-%: $(B)/report/tests/%.o $(REPORT_LIB) $(TESTUTIL_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS) $(CHECK_LIBS)
 
 COMMON_TESTS := $(patsubst common/tests/%.c,$(B)/tests/common-%,$(wildcard common/tests/test_*.c))
 TESTS += $(COMMON_TESTS)
@@ -124,6 +149,7 @@ test: deps
 asan: deps
 	@$(MAKE) --no-print-directory MODE=asan build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
 		SKIP_COMPOSE_TEST=1 scripts/test.sh build/asan
 
 # make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60); see docs/fuzzing.md.
@@ -140,8 +166,9 @@ k8s-check:
 	@tests/k8s/run.sh
 
 LINT_SRC = $(wildcard common/src/*.c gateway/src/*.c $(SERVICES:%=%/src/*.c) \
-           $(COMPONENTS:%=%/bench/*.c))
+           $(COMPONENTS:%=%/bench/*.c) report/src/*.c)
 FMT_SRC = $(wildcard common/include/valor/*.h common/src/*.[ch] common/tests/*.[ch] \
+          report/include/valor/*.h report/src/*.[ch] report/tests/*.[ch] \
           $(COMPONENTS:%=%/src/*.[ch]) $(COMPONENTS:%=%/tests/*.[ch]) $(COMPONENTS:%=%/bench/*.[ch]) \
           tests/fuzz/*.[ch])
 
@@ -150,7 +177,7 @@ bench: deps
 	@scripts/bench.sh build/release
 
 lint: deps
-	@scripts/lint.sh "$(PKG_CFLAGS)" $(LINT_SRC)
+	@scripts/lint.sh "$(PKG_CFLAGS) $(REPORT_CFLAGS)" $(LINT_SRC)
 
 fmt-check:
 	@clang-format --dry-run -Werror $(FMT_SRC) && echo "fmt-check: clean"

@@ -8,6 +8,7 @@ PACKAGES=(
     libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libhiredis-dev
     libnats-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
     libcrypt-dev check libsubunit-dev
+    libcairo2-dev libpango1.0-dev fontconfig fonts-dejavu-core poppler-utils
     postgresql redis-server nats-server curl iproute2 procps stress-ng
     # the web console (console/): nginx serves it, Chart.js and the Inter font come from
     # Debian and are served from the console's own origin; the browser suite drives Debian's

@@ -4,7 +4,7 @@
 set -uo pipefail
 pkg_cflags=$1
 shift
-inc=(-Icommon/include)
+inc=(-Icommon/include -Ireport/include -Ireport/src)
 for d in gateway svc-auth svc-runs svc-financial svc-deals; do inc+=("-I$d/src"); done
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

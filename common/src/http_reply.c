@@ -41,6 +41,13 @@ int http_reply_json(struct http_ctx *ctx, unsigned status, json_t *body)
     return VALOR_OK;
 }
 
+int http_reply_bytes(struct http_ctx *ctx, unsigned status, char *body, size_t len,
+                     const char *content_type)
+{
+    set_body(ctx->resp, status, body, len, content_type);
+    return VALOR_OK;
+}
+
 int http_reply_error(struct http_ctx *ctx, int err, const char *message)
 {
     return http_reply_json(ctx, valor_err_http_status(err),

@@ -233,6 +233,10 @@ static int check_claims(const struct vjwt_params *p, const json_t *pl, const cha
     if (int_claim(pl, "iat", &c->iat) != VALOR_OK || int_claim(pl, "nbf", &c->nbf) != VALOR_OK ||
         int_claim(pl, "exp", &c->exp) != VALOR_OK)
         return VALOR_E_UNAUTHORIZED;
+    c->username[0] = '\0';
+    if (json_object_get(pl, "preferred_username") != NULL &&
+        str_claim(pl, "preferred_username", c->username, sizeof(c->username)) != VALOR_OK)
+        return VALOR_E_UNAUTHORIZED;
     /* Written as now ± leeway so that huge claim values cannot overflow. */
     if (c->nbf > (long long)now + leeway)
         return VALOR_E_UNAUTHORIZED;
@@ -298,6 +302,12 @@ int vjwt_sign(const struct vjwt_params *p, const struct vjwt_claims *c, char **o
         jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
         jwt_add_grant_int(jwt, "nbf", (long)c->nbf) != 0 ||
         jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0)
+        goto out;
+    if (strnlen(c->username, sizeof(c->username)) == sizeof(c->username)) {
+        rc = VALOR_E_INVALID;
+        goto out;
+    }
+    if (c->username[0] != '\0' && jwt_add_grant(jwt, "preferred_username", c->username) != 0)
         goto out;
     tok = jwt_encode_str(jwt); /* malloc'ed by libjwt 1.10: free() */
     if (tok == NULL)

@@ -656,12 +656,44 @@ START_TEST(sign_verify_round_trip)
 }
 END_TEST
 
+START_TEST(username_claim_is_optional)
+{
+    struct vjwt_claims c = sample_claims(), out;
+    json_t *pl;
+    char *tok = NULL;
+
+    /* without: not in the token, "" after verification */
+    ck_assert_int_eq(vjwt_sign(&P, &c, &tok), VALOR_OK);
+    strcpy(out.username, "stale");
+    ck_assert_int_eq(vjwt_verify(&P, tok, "access", NOW, &out), VALOR_OK);
+    ck_assert_str_eq(out.username, "");
+    free(tok);
+    /* with: signed and read back */
+    strcpy(c.username, "alice_b-2");
+    ck_assert_int_eq(vjwt_sign(&P, &c, &tok), VALOR_OK);
+    ck_assert_int_eq(vjwt_verify(&P, tok, "access", NOW, &out), VALOR_OK);
+    ck_assert_str_eq(out.username, "alice_b-2");
+    free(tok);
+    /* present but not a non-empty string: the token is refused */
+    pl = good_payload();
+    json_object_set_new(pl, "preferred_username", json_integer(7));
+    ck_assert_int_eq(verify_payload(pl, NOW), VALOR_E_UNAUTHORIZED);
+    pl = good_payload();
+    json_object_set_new(pl, "preferred_username", json_string(""));
+    ck_assert_int_eq(verify_payload(pl, NOW), VALOR_E_UNAUTHORIZED);
+    pl = good_payload();
+    json_object_set_new(pl, "preferred_username", json_string("bob"));
+    ck_assert_int_eq(verify_payload(pl, NOW), VALOR_OK);
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
     Suite *s = suite_create("jwt");
     TCase *tc = tcase_create("reject");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, forged_signature_rejected);
+    tcase_add_test(tc, username_claim_is_optional);
     tcase_add_test(tc, alg_none_rejected);
     tcase_add_test(tc, hs384_token_rejected);
     tcase_add_test(tc, rs256_header_rejected);

@@ -24,11 +24,22 @@ static const char *const fwd_request_headers[] = {
 
 /* Response headers copied back to the client. Allow and Retry-After carry
  * the 405 and 503 contracts of api.md through the gateway; the service's
- * Cache-Control replaces the default no-store (e.g. next to an ETag). */
+ * Cache-Control replaces the default no-store (e.g. next to an ETag);
+ * reports name their file (Content-Disposition) and the HTML one carries the
+ * Content-Security-Policy that allows its own inline style. */
 static const char *const fwd_response_headers[] = {
-    "Content-Type", "ETag", "Last-Modified", "Location", "Allow", "Retry-After", "Cache-Control",
+    "Content-Type",
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "Allow",
+    "Retry-After",
+    "Cache-Control",
+    "Content-Disposition",
+    "Content-Security-Policy",
 };
 #define N_RESP_HEADERS (sizeof(fwd_response_headers) / sizeof(fwd_response_headers[0]))
+_Static_assert(N_RESP_HEADERS <= GW_UP_MAX_WANT, "raise GW_UP_MAX_WANT");
 
 /* Idle connections older than this are not reused: below the services'
  * CONNECTION_TIMEOUT_S (default 30), so the gateway rarely picks a

@@ -50,6 +50,10 @@ const struct gw_route gw_routes[] = {
      T},
     {"/api/ma/calculate", "/api/ma/calculate", POST, D, GW_BUCKET_API, T | GW_R_ANY_ROLE},
     {"/api/notes/:ticker", "/api/notes/{ticker}", GET | POST | PUT, D, GW_BUCKET_API, T},
+    /* reports (issue 15): rendered on request, so in the heavy bucket */
+    {"/api/reports/dcf", "/api/reports/dcf", GET, R, GW_BUCKET_HEAVY, T},
+    {"/api/reports/lbo", "/api/reports/lbo", GET, D, GW_BUCKET_HEAVY, T},
+    {"/api/reports/ma", "/api/reports/ma", GET, D, GW_BUCKET_HEAVY, T},
     /* financial data (§5) */
     {"/api/financial-data", "/api/financial-data", GET, F, GW_BUCKET_FINANCIAL, T},
     {"/api/financial-data/:ticker", "/api/financial-data/{ticker}", GET, F, GW_BUCKET_FINANCIAL, T},

@@ -24,7 +24,7 @@
 #include <sys/uio.h>
 
 #define GW_UP_MAX_HEAD ((size_t)64 << 10) /* status line + headers of an answer */
-#define GW_UP_MAX_WANT 8                  /* response headers captured */
+#define GW_UP_MAX_WANT 12                 /* response headers captured */
 #define GW_UP_MAX_IOV 4
 
 /* A connection; fd -1 when there is none. */

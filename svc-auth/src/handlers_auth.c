@@ -204,7 +204,7 @@ static int find_presented(struct db_conn *c, const char *token, struct presented
     rc = db_exec(c,
                  "SELECT t.id, t.family_id::text, t.rotated_at IS NOT NULL, "
                  "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, t.expires_at <= now(), "
-                 "u.active, u.id, ts.slug, u.role, ts.plan "
+                 "u.active, u.id, ts.slug, u.role, ts.plan, u.username "
                  "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
                  "JOIN users u ON u.id = f.user_id JOIN tenants ts ON ts.id = u.tenant_id "
                  "WHERE t.token_hash = $1 FOR UPDATE OF t, f",
@@ -222,6 +222,7 @@ static int find_presented(struct db_conn *c, const char *token, struct presented
         snprintf(p->who.tenant, sizeof(p->who.tenant), "%s", PQgetvalue(res, 0, 7));
         snprintf(p->who.role, sizeof(p->who.role), "%s", PQgetvalue(res, 0, 8));
         snprintf(p->who.plan, sizeof(p->who.plan), "%s", PQgetvalue(res, 0, 9));
+        snprintf(p->who.username, sizeof(p->who.username), "%s", PQgetvalue(res, 0, 10));
     }
     PQclear(res);
     return rc;

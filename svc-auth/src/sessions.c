@@ -52,6 +52,7 @@ int session_issue(const struct auth_state *st, struct db_conn *c, const struct a
     snprintf(cl.tid, sizeof(cl.tid), "%s", who->tenant);
     snprintf(cl.role, sizeof(cl.role), "%s", who->role);
     snprintf(cl.plan, sizeof(cl.plan), "%s", who->plan);
+    snprintf(cl.username, sizeof(cl.username), "%s", who->username);
     snprintf(cl.typ, sizeof(cl.typ), "access");
     cl.iat = cl.nbf = (long long)now;
     cl.exp = (long long)now + st->access_ttl_s;

@@ -22,6 +22,7 @@ struct auth_identity {
     char tenant[64]; /* tenant slug */
     char role[16];
     char plan[24];
+    char username[72]; /* signed into the access token as preferred_username */
 };
 
 /* Within the caller's open transaction on c: starts a new family (family_id

@@ -78,6 +78,7 @@ int users_insert(struct db_conn *c, const char *tenant, const char *username, co
     snprintf(who->tenant, sizeof(who->tenant), "%s", PQgetvalue(res, 0, 3));
     snprintf(who->role, sizeof(who->role), "%s", PQgetvalue(res, 0, 4));
     snprintf(who->plan, sizeof(who->plan), "%s", PQgetvalue(res, 0, 7));
+    snprintf(who->username, sizeof(who->username), "%s", username);
     *user = db_row_json(res, 0);
     if (*user == NULL)
         rc = VALOR_E_NOMEM;
@@ -98,10 +99,10 @@ int users_find_login(struct db_conn *c, const char *login, struct auth_identity 
     /* A username never contains '@' and an email always does. */
     rc = db_exec(c,
                  strchr(login, '@') != NULL
-                     ? "SELECT u.id, t.slug, u.role, t.plan, u.password_hash, u.active " USERS_FROM
-                       "WHERE lower(u.email) = lower($1)"
-                     : "SELECT u.id, t.slug, u.role, t.plan, u.password_hash, u.active " USERS_FROM
-                       "WHERE lower(u.username) = lower($1)",
+                     ? "SELECT u.id, t.slug, u.role, t.plan, u.password_hash, u.active, "
+                       "u.username " USERS_FROM "WHERE lower(u.email) = lower($1)"
+                     : "SELECT u.id, t.slug, u.role, t.plan, u.password_hash, u.active, "
+                       "u.username " USERS_FROM "WHERE lower(u.username) = lower($1)",
                  1, v, &res);
     if (rc == VALOR_OK && PQntuples(res) != 1)
         rc = VALOR_E_NOT_FOUND;
@@ -113,6 +114,7 @@ int users_find_login(struct db_conn *c, const char *login, struct auth_identity 
     snprintf(who->plan, sizeof(who->plan), "%s", PQgetvalue(res, 0, 3));
     snprintf(hash, CRYPTO_BCRYPT_HASH_LEN, "%s", PQgetvalue(res, 0, 4));
     *active = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    snprintf(who->username, sizeof(who->username), "%s", PQgetvalue(res, 0, 6));
 out:
     PQclear(res);
     return rc;

@@ -217,6 +217,8 @@ START_TEST(test_register_creates_tenant_and_admin)
     ck_assert_str_eq(cl.role, "admin");
     ck_assert_str_eq(cl.plan, "standard");
     ck_assert_str_eq(cl.typ, "access");
+    /* the username, for the reports that name a run's author */
+    ck_assert_str_eq(cl.username, json_string_value(json_object_get(u, "username")));
     ck_assert(crypto_is_uuid(cl.jti));
     ck_assert_int_eq(cl.exp - cl.iat, 900);
     ck_assert_int_eq(cl.nbf, cl.iat);
@@ -306,6 +308,18 @@ START_TEST(test_register_conflicts)
 }
 END_TEST
 
+/* The preferred_username claim of an access token (reports name a run's author with it). */
+static void expect_username_claim(const char *access, const char *username)
+{
+    struct vjwt_params p = {.secret = tu_env("JWT_SECRET_KEY"),
+                            .issuer = "valor-ivx",
+                            .audience = "valor-ivx-api",
+                            .leeway_s = 0};
+    struct vjwt_claims cl;
+    ck_assert_int_eq(vjwt_verify(&p, access, "access", time(NULL), &cl), 0);
+    ck_assert_str_eq(cl.username, username);
+}
+
 /* ---- login -------------------------------------------------------------- */
 
 START_TEST(test_login_refusals)
@@ -370,6 +384,7 @@ START_TEST(test_login_by_username_or_email_stamps_last_login)
     ck_assert_ptr_nonnull(at_str(&r, "access_token"));
     ck_assert_ptr_nonnull(at_str(&r, "refresh_token"));
     ck_assert(json_is_string(json_object_get(json_object_get(r.json, "user"), "last_login")));
+    expect_username_claim(at_str(&r, "access_token"), a.username);
     at_free(&r);
 
     snprintf(upper, sizeof(upper), "%s", a.email);
@@ -431,6 +446,7 @@ START_TEST(test_refresh_rotates_and_replay_revokes_family)
     snprintf(second, sizeof(second), "%s", at_str(&r, "refresh_token"));
     snprintf(second_access, sizeof(second_access), "%s", at_str(&r, "access_token"));
     ck_assert_str_ne(second, a.refresh);
+    expect_username_claim(second_access, a.username);
     at_free(&r);
     ck_assert_int_eq(at_count("SELECT count(*) FROM refresh_tokens WHERE rotated_from IS NOT NULL "
                               "AND family_id = (SELECT family_id FROM refresh_tokens t JOIN "

@@ -92,6 +92,12 @@ int deals_insert_run(struct http_ctx *ctx, struct svc *svc, const char *stmt, in
 /* Commits and wakes the outbox publisher. */
 int deals_commit(struct db_conn *conn, struct svc *svc);
 
+/* The token's username (saved with a run for its reports), NULL when none. */
+static inline const char *deals_username(const struct vjwt_claims *claims)
+{
+    return claims->username[0] != '\0' ? claims->username : NULL;
+}
+
 /* The route's data for the handler. */
 static inline const struct deals_route *deals_route_of(const struct http_ctx *ctx)
 {

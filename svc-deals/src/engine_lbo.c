@@ -192,6 +192,20 @@ static void schedule(const struct lbo_inputs *in, struct lbo_result *r)
     r->final_debt = r->debt[n];
 }
 
+void lbo_exit_at(const struct lbo_result *r, double equity, int year, double multiple,
+                 struct lbo_exit_multiple *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->multiple = multiple;
+    x->exit_value = r->ebitda[year] * multiple;
+    x->remaining_debt = r->debt[year];
+    x->equity_value = x->exit_value - r->debt[year];
+    x->moic = x->equity_value / equity;
+    x->irr_defined = x->equity_value > 0 && year > 0;
+    if (x->irr_defined)
+        x->irr = pow(x->equity_value / equity, 1.0 / year) - 1;
+}
+
 static void exits(const struct lbo_inputs *in, struct lbo_result *r)
 {
     int n = in->years, defined = 0;
@@ -200,14 +214,8 @@ static void exits(const struct lbo_inputs *in, struct lbo_result *r)
     r->n_multiples = in->n_multiples;
     for (size_t i = 0; i < in->n_multiples; i++) {
         struct lbo_exit_multiple *x = &r->by_multiple[i];
-        x->multiple = in->multiples[i];
-        x->exit_value = r->final_ebitda * x->multiple;
-        x->remaining_debt = r->final_debt;
-        x->equity_value = x->exit_value - r->final_debt;
-        x->moic = x->equity_value / in->equity;
-        x->irr_defined = x->equity_value > 0;
+        lbo_exit_at(r, in->equity, n, in->multiples[i], x);
         if (x->irr_defined) {
-            x->irr = pow(x->equity_value / in->equity, 1.0 / n) - 1;
             sum_irr += x->irr;
             sum_moic += x->moic;
             defined++;

@@ -81,6 +81,13 @@ int lbo_validate(const struct lbo_inputs *in, struct jsonv_err *e);
 /* Runs the model; in must have passed lbo_validate. */
 void lbo_compute(const struct lbo_inputs *in, struct lbo_result *out);
 
+/* An exit at the end of `year` (1..r->years) at `multiple` × that year's
+ * EBITDA, with that year's debt outstanding — the formulas of the exit
+ * scenarios (which are this at year N) for an earlier exit. equity: the
+ * sponsor's equity contribution. */
+void lbo_exit_at(const struct lbo_result *r, double equity, int year, double multiple,
+                 struct lbo_exit_multiple *x);
+
 /* The result object of engines.md §4. Caller owns it (json_decref); NULL
  * only when out of memory. */
 json_t *lbo_result_json(const struct lbo_result *r);

@@ -89,8 +89,9 @@ void lbo_runs_create(struct http_ctx *ctx)
         goto out;
     }
     {
-        const char *params[5] = {ctx->tenant, ctx->user, company, inputs_text, results_text};
-        rc = deals_insert_run(ctx, s, "lbo_runs_insert", 5, params, "lbo_run.created", data, &res);
+        const char *params[6] = {ctx->tenant, ctx->user,    company,
+                                 inputs_text, results_text, deals_username(&claims)};
+        rc = deals_insert_run(ctx, s, "lbo_runs_insert", 6, params, "lbo_run.created", data, &res);
     }
     if (rc != VALOR_OK) {
         deals_reply_db(ctx, rc);

@@ -108,9 +108,9 @@ void ma_runs_create(struct http_ctx *ctx)
         goto out;
     }
     {
-        const char *params[7] = {ctx->tenant,  ctx->user,   names.deal,  names.acquirer,
-                                 names.target, inputs_text, results_text};
-        rc = deals_insert_run(ctx, s, "ma_runs_insert", 7, params, "ma_run.created", data, &res);
+        const char *params[8] = {ctx->tenant,  ctx->user,   names.deal,   names.acquirer,
+                                 names.target, inputs_text, results_text, deals_username(&claims)};
+        rc = deals_insert_run(ctx, s, "ma_runs_insert", 8, params, "ma_run.created", data, &res);
     }
     if (rc != VALOR_OK) {
         deals_reply_db(ctx, rc);

@@ -9,10 +9,13 @@
 #include "handlers_ma.h"
 #include "handlers_notes.h"
 #include "handlers_records.h"
+#include "handlers_reports.h"
 #include "stmts.h"
 #include "valor/err.h"
 #include "valor/http.h"
+#include "valor/log.h"
 #include "valor/migrations.h"
+#include "valor/report.h"
 
 enum { R_PLAIN, R_LBO_RUNS, R_MA_RUNS, R_LBO_SCENARIOS, R_MA_SCENARIOS, R_COUNT };
 
@@ -46,6 +49,8 @@ static const struct {
     {"GET", "/api/notes/:ticker", notes_get, R_PLAIN},
     {"POST", "/api/notes/:ticker", notes_put, R_PLAIN},
     {"PUT", "/api/notes/:ticker", notes_put, R_PLAIN},
+    {"GET", "/api/reports/lbo", lbo_report, R_PLAIN},
+    {"GET", "/api/reports/ma", ma_report, R_PLAIN},
 };
 
 static int register_routes(struct svc *s)
@@ -54,9 +59,13 @@ static int register_routes(struct svc *s)
     const struct deals_kind *kinds[R_COUNT] = {NULL, &deals_lbo_runs, &deals_ma_runs,
                                                &deals_lbo_scenarios, &deals_ma_scenarios};
 
+    char why[256];
+
     if (p == NULL)
         return VALOR_E_NOMEM;
     s->priv = p;
+    if (rpt_init(why, sizeof(why)) != VALOR_OK)
+        log_warn(NULL, "report_fonts", "%s", why);
     for (int i = 0; i < R_COUNT; i++)
         p->routes[i] = (struct deals_route){.svc = s, .kind = kinds[i]};
     for (size_t i = 0; i < sizeof(deals_routes) / sizeof(deals_routes[0]); i++) {
@@ -72,6 +81,7 @@ static void cleanup(struct svc *s)
 {
     free(s->priv);
     s->priv = NULL;
+    rpt_shutdown(); /* the HTTP workers are gone: no report renders any more */
 }
 
 const struct svc_def deals_def = {

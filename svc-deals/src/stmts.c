@@ -21,8 +21,10 @@
 const struct db_stmt deals_stmts[] = {
     /* LBO runs */
     {"lbo_runs_insert",
-     "INSERT INTO lbo_runs (tenant_id, user_id, company_name, inputs, results) "
-     "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) RETURNING id, run_id::text AS run_id"},
+     "INSERT INTO lbo_runs (tenant_id, user_id, company_name, inputs, results, user_name) "
+     "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) RETURNING id, run_id::text AS run_id"},
+    {"lbo_runs_report", "SELECT run_id::text AS run_id, company_name, inputs, results, user_id, "
+                        "user_name FROM lbo_runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
     {"lbo_runs_list", "SELECT " LBO_RUN_COLS " FROM lbo_runs WHERE tenant_id = $1 "
                       "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"},
     {"lbo_runs_last", "SELECT " LBO_RUN_COLS " FROM lbo_runs WHERE tenant_id = $1 "
@@ -35,8 +37,11 @@ const struct db_stmt deals_stmts[] = {
     /* M&A runs */
     {"ma_runs_insert",
      "INSERT INTO ma_runs (tenant_id, user_id, deal_name, acquirer_name, target_name, inputs, "
-     "results) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) "
+     "results, user_name) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8) "
      "RETURNING id, run_id::text AS run_id, deal_name"},
+    {"ma_runs_report",
+     "SELECT run_id::text AS run_id, deal_name, acquirer_name, target_name, inputs, results, "
+     "user_id, user_name FROM ma_runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
     {"ma_runs_list", "SELECT " MA_RUN_COLS " FROM ma_runs WHERE tenant_id = $1 "
                      "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"},
     {"ma_runs_last", "SELECT " MA_RUN_COLS " FROM ma_runs WHERE tenant_id = $1 "

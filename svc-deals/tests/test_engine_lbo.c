@@ -248,6 +248,31 @@ START_TEST(test_all_equity_deal)
 }
 END_TEST
 
+/* Exits before the end of the hold (the report's IRR/MOIC by exit year): at
+ * year N they are the exit scenarios; earlier, that year's EBITDA and debt. */
+START_TEST(test_exit_at_an_earlier_year)
+{
+    struct lbo_result r;
+    struct lbo_exit_multiple x;
+    struct jsonv_err e;
+
+    ck_assert_int_eq(run("{}", &r, &e), VALOR_OK);
+    lbo_exit_at(&r, 400, 5, 10, &x);
+    ck_assert(x.equity_value == r.by_multiple[2].equity_value);
+    ck_assert(x.irr == r.by_multiple[2].irr);
+    ck_close(x.moic, 2.2773);
+    lbo_exit_at(&r, 400, 3, 10, &x);
+    ck_close(x.exit_value, r.ebitda[3] * 10);
+    ck_close(x.remaining_debt, 514.5857);
+    ck_close(x.equity_value, r.ebitda[3] * 10 - 514.5857);
+    ck_close(x.irr, pow(x.equity_value / 400, 1.0 / 3) - 1);
+    ck_assert(x.irr_defined);
+    lbo_exit_at(&r, 400, 1, 4, &x); /* 4 × 108 − 577.65 < 0 */
+    ck_assert(!x.irr_defined);
+    ck_assert(x.moic < 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("svc-deals engine_lbo");
@@ -262,6 +287,7 @@ int main(void)
     tcase_add_test(tc, test_configurable_exits);
     tcase_add_test(tc, test_revolver_draw_warned);
     tcase_add_test(tc, test_all_equity_deal);
+    tcase_add_test(tc, test_exit_at_an_earlier_year);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

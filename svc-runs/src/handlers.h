@@ -50,4 +50,9 @@ void dcf_h_calculate(struct http_ctx *ctx);
 void dcf_h_monte_carlo(struct http_ctx *ctx);
 void dcf_h_sensitivity(struct http_ctx *ctx);
 
+/* GET /api/reports/dcf?run_id=&format=pdf|html (handlers_reports.c). */
+/* The author a report names: the run's user_name, else "user <user_id>". */
+void runs_report_author(const json_t *run, char *out, size_t len);
+void reports_h_dcf(struct http_ctx *ctx);
+
 #endif

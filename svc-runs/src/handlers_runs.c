@@ -58,6 +58,7 @@ static void actor_of(struct http_ctx *ctx, const struct vjwt_claims *claims, str
 {
     a->tenant = ctx->tenant;
     a->user_id = ctx->user;
+    a->user_name = claims->username[0] != '\0' ? claims->username : NULL;
     a->request_id = ctx->request_id;
     a->is_admin = strcmp(claims->role, "admin") == 0;
 }

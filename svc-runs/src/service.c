@@ -12,6 +12,7 @@
 #include "valor/http.h"
 #include "valor/log.h"
 #include "valor/migrations.h"
+#include "valor/report.h"
 
 struct route {
     const char *method, *path;
@@ -30,6 +31,7 @@ static const struct route routes[] = {
     {"POST", "/api/dcf/calculate", dcf_h_calculate},
     {"POST", "/api/dcf/monte-carlo", dcf_h_monte_carlo},
     {"POST", "/api/dcf/sensitivity", dcf_h_sensitivity},
+    {"GET", "/api/reports/dcf", reports_h_dcf},
 };
 
 static int register_routes(struct svc *s)
@@ -48,6 +50,8 @@ static int register_routes(struct svc *s)
         log_error(NULL, "config_refused", "%s", why);
         return rc;
     }
+    if (rpt_init(why, sizeof(why)) != VALOR_OK)
+        log_warn(NULL, "report_fonts", "%s", why);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if ((rc = http_route(s->http, routes[i].method, routes[i].path, routes[i].handler, s)) !=
             VALOR_OK)
@@ -58,6 +62,7 @@ static int register_routes(struct svc *s)
 static void cleanup(struct svc *s)
 {
     free(s->priv);
+    rpt_shutdown(); /* the HTTP workers are gone: no report renders any more */
 }
 
 const struct svc_def runs_def = {

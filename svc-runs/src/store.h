@@ -12,13 +12,14 @@
 #include "valor/db.h"
 
 /* Prepared on every connection (svc_def.stmts). */
-#define RUNS_NSTMTS 15
+#define RUNS_NSTMTS 16
 extern const struct db_stmt runs_stmts[RUNS_NSTMTS];
 
 /* Who is writing: borrowed strings. */
 struct store_actor {
     const char *tenant;
     const char *user_id;
+    const char *user_name; /* the token's username, NULL when it has none */
     const char *request_id;
     int is_admin;
 };
@@ -46,6 +47,10 @@ int store_run_insert(struct db_conn *c, const struct store_actor *a, const struc
 /* <Run> of the tenant; VALOR_E_NOT_FOUND when absent (or not a UUID).
  * Caller owns *out. */
 int store_run_get(struct db_conn *c, const char *tenant, const char *run_id, json_t **out);
+/* What a report needs of a run of the tenant: {"run_id", "ticker",
+ * "inputs", "mc_settings", "results", "user_id", "user_name"}.
+ * VALOR_E_NOT_FOUND when absent (or not a UUID). Caller owns *out. */
+int store_run_report(struct db_conn *c, const char *tenant, const char *run_id, json_t **out);
 /* The most recently updated run; VALOR_E_NOT_FOUND when none. */
 int store_run_last(struct db_conn *c, const char *tenant, json_t **out);
 /* One page of <Run>s (*runs: a new array) and the total count. */

@@ -27,8 +27,11 @@ static const char *const list_stmt[6] = {"run_list_created_desc", "run_list_crea
                                          "run_list_ticker_desc",  "run_list_ticker_asc"};
 
 const struct db_stmt runs_stmts[RUNS_NSTMTS] = {
-    {"run_insert", "INSERT INTO runs (run_id, tenant_id, user_id, ticker, inputs, mc_settings, "
-                   "results) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)"},
+    {"run_insert",
+     "INSERT INTO runs (run_id, tenant_id, user_id, ticker, inputs, mc_settings, results, "
+     "user_name) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)"},
+    {"run_report", "SELECT run_id::text AS run_id, ticker, inputs, mc_settings, results, user_id, "
+                   "user_name FROM runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
     {"run_get", "SELECT " RUN_COLUMNS " FROM runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
     {"run_last", "SELECT " RUN_COLUMNS " FROM runs WHERE tenant_id = $1 "
                  "ORDER BY updated_at DESC, id DESC LIMIT 1"},
@@ -78,7 +81,8 @@ int store_run_insert(struct db_conn *c, const struct store_actor *a, const struc
 
     if (rc != VALOR_OK || (rc = crypto_uuid4(run_id)) != VALOR_OK)
         goto out;
-    const char *params[7] = {run_id, a->tenant, a->user_id, r->ticker, inputs, mc, results};
+    const char *params[8] = {run_id, a->tenant, a->user_id, r->ticker,
+                             inputs, mc,        results,    a->user_name};
     data = json_pack("{s:s, s:b}", "ticker", r->ticker, "computed", r->results != NULL);
     struct bus_event ev = {.type = "run.created",
                            .tenant = a->tenant,
@@ -88,7 +92,7 @@ int store_run_insert(struct db_conn *c, const struct store_actor *a, const struc
                            .data = data};
     if ((rc = db_begin(c)) != VALOR_OK)
         goto out;
-    if ((rc = db_exec(c, "run_insert", 7, params, NULL)) != VALOR_OK ||
+    if ((rc = db_exec(c, "run_insert", 8, params, NULL)) != VALOR_OK ||
         (rc = bus_outbox_add(c, &ev, NULL)) != VALOR_OK || (rc = db_commit(c)) != VALOR_OK)
         db_rollback(c);
 out:
@@ -124,6 +128,15 @@ int store_run_get(struct db_conn *c, const char *tenant, const char *run_id, jso
     if (run_id == NULL || !crypto_is_uuid(run_id))
         return VALOR_E_NOT_FOUND;
     return one_row(c, "run_get", 2, params, out);
+}
+
+int store_run_report(struct db_conn *c, const char *tenant, const char *run_id, json_t **out)
+{
+    const char *params[2] = {tenant, run_id};
+    *out = NULL;
+    if (run_id == NULL || !crypto_is_uuid(run_id))
+        return VALOR_E_NOT_FOUND;
+    return one_row(c, "run_report", 2, params, out);
 }
 
 int store_run_last(struct db_conn *c, const char *tenant, json_t **out)

@@ -95,6 +95,10 @@ void http_server_free(struct http_server *s);
 
 /* Replies. Each sets Content-Type: application/json; charset=utf-8. */
 int http_reply_json(struct http_ctx *ctx, unsigned status, json_t *body); /* steals body */
+/* Any body: steals `body` (malloc'd, len bytes; freed by ulfius with the
+ * response), sets Content-Type to content_type (borrowed). */
+int http_reply_bytes(struct http_ctx *ctx, unsigned status, char *body, size_t len,
+                     const char *content_type);
 /* {"error": message or valor_err_message(err), "request_id": …} with the
  * status of valor_err_http_status(err). */
 int http_reply_error(struct http_ctx *ctx, int err, const char *message);

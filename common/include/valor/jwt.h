@@ -2,7 +2,9 @@
  *
  * Verification never passes a NULL key, pins HS256, and checks every claim by
  * hand (libjwt 1.10 checks none): iss, aud, typ, sub, tid, role, plan, jti,
- * iat, nbf and exp with the configured leeway.
+ * iat, nbf and exp with the configured leeway. "preferred_username" is
+ * optional: signed when set, read when present (a token whose value is not a
+ * string of 1–71 bytes is refused).
  *
  * Key rotation (docs/key-rotation.md): a token names its key in the header's
  * "kid" (16 hex digits of a SHA-256 of the key, which tells nothing of the
@@ -42,6 +44,9 @@ struct vjwt_claims {
     char jti[40];  /* UUID v4 */
     char typ[16];  /* "access" */
     long long iat, nbf, exp;
+    /* Optional claim "preferred_username" (what reports print as the author);
+     * "" when the token has none. */
+    char username[72];
 };
 
 /* Signs `claims` (iss/aud from params). Caller frees *out_token with free(). */
