@@ -227,11 +227,10 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
 
 /* The route for this method and path (NULL: none), its parameters added to
  * req->map_url; ulfius has already put the query parameters there. */
-static struct route *dispatch(struct http_server *s, const struct _u_request *req)
+static struct route *find_route(struct http_server *s, const struct _u_request *req,
+                                const char *method)
 {
-    const char *path = req->url_path, *method = req->http_verb;
-    if (path == NULL || method == NULL)
-        return NULL;
+    const char *path = req->url_path;
     for (size_t i = 0; i < s->ntable; i++) {
         struct route *r = s->table[i];
         if (strcasecmp(r->method, method) != 0 || !http__template_match(r->template, path))
@@ -243,6 +242,20 @@ static struct route *dispatch(struct http_server *s, const struct _u_request *re
         return r;
     }
     return NULL;
+}
+
+/* The route of a request; HEAD falls back to the GET route (its handler
+ * runs and libmicrohttpd sends the head of its answer without the body). */
+static struct route *dispatch(struct http_server *s, const struct _u_request *req)
+{
+    const char *method = req->http_verb;
+    struct route *r;
+    if (req->url_path == NULL || method == NULL)
+        return NULL;
+    r = find_route(s, req, method);
+    if (r == NULL && strcasecmp(method, "HEAD") == 0)
+        r = find_route(s, req, "GET");
+    return r;
 }
 
 static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
@@ -305,8 +318,9 @@ static void add_method(const char **methods, size_t *n, const char *m)
         methods[(*n)++] = m;
 }
 
-/* No endpoint matched this method and path: 405 when another method has a
- * template for the path, else 404. */
+/* No endpoint matched this method and path. Unknown path: 404. Otherwise
+ * the path's methods go into Allow — the registered ones, HEAD with GET,
+ * and OPTIONS — and OPTIONS is answered 204, any other method 405. */
 static void fallback_handler(struct http_ctx *ctx)
 {
     struct http_server *s = ctx->ud;
@@ -320,18 +334,25 @@ static void fallback_handler(struct http_ctx *ctx)
         if (n == 0)
             ctx->route = r->template;
         add_method(methods, &n, r->method);
+        if (strcmp(r->method, "GET") == 0)
+            add_method(methods, &n, "HEAD");
     }
     if (n == 0) {
         ctx->route = unmatched;
         http_reply_error(ctx, VALOR_E_NOT_FOUND, "Not found");
         return;
     }
+    add_method(methods, &n, "OPTIONS");
     qsort(methods, n, sizeof(methods[0]), cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t used = strlen(allow);
         snprintf(allow + used, sizeof(allow) - used, "%s%s", i ? ", " : "", methods[i]);
     }
     set_header(ctx->resp, "Allow", allow);
+    if (strcasecmp(ctx->req->http_verb, "OPTIONS") == 0) {
+        ctx->resp->status = 204; /* no body */
+        return;
+    }
     http_reply_error(ctx, VALOR_E_METHOD, "Method not allowed");
 }
 

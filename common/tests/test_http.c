@@ -1,5 +1,9 @@
 /* http: a real server on an ephemeral port, driven by libcurl. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -287,20 +291,135 @@ START_TEST(test_wrong_method_405)
 {
     struct resp r = request(NULL, "PUT", "/api/runs/abc", NULL, "{}", 2, 0);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET");
+    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET, HEAD, OPTIONS");
     resp_free(&r);
     r = get("/echo", NULL);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "POST");
+    ck_assert_str_eq(header(&r, "Allow"), "OPTIONS, POST");
     resp_free(&r);
     r = request(NULL, "DELETE", "/files/a/b/c", NULL, NULL, 0, 0);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "GET");
+    ck_assert_str_eq(header(&r, "Allow"), "GET, HEAD, OPTIONS");
     resp_free(&r);
     /* a parameter needs a segment: /api/runs/ is not /api/runs/:run_id */
     r = request(NULL, "PUT", "/api/runs/", NULL, NULL, 0, 0);
     assert_error(&r, 404, "Not found");
     resp_free(&r);
+}
+END_TEST
+
+/* The response headers without the ones that differ between any two
+ * answers (Date, X-Request-ID), in order, one per line. */
+static void stable_headers(const struct resp *r, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *l = r->headers.p; l != NULL && *l != '\0';) {
+        const char *eol = strstr(l, "\r\n");
+        size_t ll = eol ? (size_t)(eol - l) : strlen(l);
+        if (ll > 0 && strncasecmp(l, "Date:", 5) != 0 && strncasecmp(l, "X-Request-ID:", 13) != 0 &&
+            used + ll + 2 < len) {
+            memcpy(out + used, l, ll);
+            used += ll;
+            out[used++] = '\n';
+            out[used] = '\0';
+        }
+        l = eol ? eol + 2 : l + ll;
+    }
+}
+
+/* HEAD then GET of `path` on one raw connection (extra: more header lines,
+ * each ending in CRLF, or ""): what follows the HEAD answer's head must be
+ * the GET's status line — a body after the HEAD head would come first.
+ * Returns the first bytes after the HEAD head, in out. */
+static void head_then_get(int port, const char *path, const char *extra, char *out, size_t len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* a hang guard */
+    char req[2048], buf[16384];
+    size_t have = 0;
+    char *end = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int n = snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "HEAD %s: no complete head", path);
+        have += (size_t)got;
+    }
+    size_t rest = have - (size_t)(end + 4 - buf);
+    memmove(buf, end + 4, rest);
+    have = rest;
+    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while (have < 12) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "GET %s after HEAD: no answer", path);
+        have += (size_t)got;
+    }
+    buf[have] = '\0';
+    snprintf(out, len, "%.12s", buf);
+    close(fd);
+}
+
+/* HEAD on every GET route: the same status and headers (Content-Length
+ * included) and no body; OPTIONS: 204 with the path's Allow. */
+START_TEST(test_head_and_options)
+{
+    static const char *const paths[] = {"/health", "/api/runs/42?q=x", "/api/runs/last",
+                                        "/files/a/b", "/metrics"};
+    char g[2048], h[2048];
+    struct resp r, hr;
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        r = get(paths[i], NULL);
+        hr = request(NULL, "HEAD", paths[i], NULL, NULL, 0, 0);
+        ck_assert_int_eq(hr.rc, CURLE_OK);
+        ck_assert_int_eq(hr.status, r.status);
+        ck_assert_int_eq(hr.body.n, 0);
+        stable_headers(&r, g, sizeof(g));
+        stable_headers(&hr, h, sizeof(h));
+        if (strcmp(paths[i], "/metrics") != 0) /* the metrics text grows between the two */
+            ck_assert_str_eq(h, g);
+        ck_assert_msg(strstr(h, "Content-Length: ") != NULL, "%s: %s", paths[i], h);
+        ck_assert_ptr_nonnull(header(&hr, "X-Request-ID"));
+        resp_free(&r);
+        resp_free(&hr);
+        char next[16];
+        head_then_get(http_server_port(srv), paths[i], "", next, sizeof(next));
+        ck_assert_msg(strncmp(next, "HTTP/1.1 ", 9) == 0, "%s: a body after HEAD: %s", paths[i],
+                      next);
+    }
+    /* a HEAD whose path has no GET: 405, the same Allow as for any other method */
+    hr = request(NULL, "HEAD", "/echo", NULL, NULL, 0, 0);
+    ck_assert_int_eq(hr.status, 405);
+    ck_assert_str_eq(header(&hr, "Allow"), "OPTIONS, POST");
+    ck_assert_int_eq(hr.body.n, 0);
+    resp_free(&hr);
+    hr = request(NULL, "HEAD", "/nope", NULL, NULL, 0, 0);
+    ck_assert_int_eq(hr.status, 404);
+    resp_free(&hr);
+
+    r = request(NULL, "OPTIONS", "/api/runs/7", NULL, NULL, 0, 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET, HEAD, OPTIONS");
+    ck_assert_int_eq(r.body.n, 0);
+    ck_assert_ptr_nonnull(header(&r, "X-Request-ID"));
+    ck_assert_str_eq(header(&r, "X-Content-Type-Options"), "nosniff");
+    resp_free(&r);
+    r = request(NULL, "OPTIONS", "/echo", NULL, NULL, 0, 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(header(&r, "Allow"), "OPTIONS, POST");
+    resp_free(&r);
+    r = request(NULL, "OPTIONS", "/nope/nothing", NULL, NULL, 0, 0);
+    assert_error(&r, 404, "Not found");
+    resp_free(&r);
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
 }
 END_TEST
 
@@ -731,6 +850,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_echo_200);
+    tcase_add_test(tc, test_head_and_options);
     tcase_add_test(tc, test_request_id);
     tcase_add_test(tc, test_literal_template_wins);
     tcase_add_test(tc, test_route_params_decoded);

@@ -186,6 +186,15 @@ START_TEST(test_tenant_and_role_checks)
     ck_assert_int_eq(r.status, 200);
     json_decref(j);
     tu_http_resp_free(&r);
+    /* HEAD reads like GET: a viewer may, and the token is still required */
+    as(viewer, tenant, "HEAD", "/api/runs/abc", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.len, 0);
+    tu_http_resp_free(&r);
+    as(NULL, tenant, "HEAD", "/api/runs/abc", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_int_eq(r.len, 0);
+    tu_http_resp_free(&r);
     j = as(viewer, tenant, "POST", "/api/dcf/calculate", NULL, "{}", &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(j);
@@ -379,6 +388,37 @@ START_TEST(test_cors)
     ck_assert_msg(strstr(r.headers, "Access-Control-") == NULL, "%s", r.headers);
     tu_http_resp_free(&r);
 
+    /* an OPTIONS that is not a preflight (no Access-Control-Request-Method):
+     * 204 with the path's Allow, CORS headers as on any request, no preflight
+     * answer; unknown path 404 */
+    gwt_call(port, "OPTIONS", "/api/runs/abc", get_ok, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "DELETE, GET, HEAD, OPTIONS");
+    ck_assert_int_eq(tu_http_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), 0);
+    ck_assert_int_eq(tu_http_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)), -1);
+    ck_assert_int_eq(tu_http_header(&r, "X-RateLimit-Limit", v, sizeof(v)), -1); /* not limited */
+    tu_http_resp_free(&r);
+    gwt_call(port, "OPTIONS", "/api/health", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "GET, HEAD, OPTIONS");
+    tu_http_resp_free(&r);
+    json_decref(gwt_call(port, "OPTIONS", "/api/nothing-here", NULL, NULL, &r));
+    ck_assert_int_eq(r.status, 404);
+    tu_http_resp_free(&r);
+    /* HEAD of a system route: the GET's status and length, no body */
+    json_decref(gwt_call(port, "GET", "/", NULL, NULL, &r));
+    char len_get[32];
+    ck_assert_int_eq(tu_http_header(&r, "Content-Length", len_get, sizeof(len_get)), 0);
+    tu_http_resp_free(&r);
+    gwt_call(port, "HEAD", "/", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.len, 0);
+    ck_assert_int_eq(tu_http_header(&r, "Content-Length", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, len_get);
+    tu_http_resp_free(&r);
+
     /* actual requests: allowed origin, even on an error; other origin untouched */
     json_decref(gwt_call(port, "GET", "/api/runs", get_ok, NULL, &r));
     ck_assert_int_eq(r.status, 401);
@@ -408,11 +448,11 @@ START_TEST(test_404_405_413_and_request_id)
     expect_error(gwt_call(port, "GET", "/api/nothing-here", NULL, NULL, &r), &r, 404, "Not found");
     j = gwt_call(port, "GET", "/api/dcf/calculate", NULL, NULL, &r);
     ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
-    ck_assert_str_eq(v, "POST");
+    ck_assert_str_eq(v, "OPTIONS, POST");
     expect_error(j, &r, 405, "Method not allowed");
     j = gwt_call(port, "PATCH", "/api/runs", NULL, NULL, &r);
     ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
-    ck_assert_str_eq(v, "GET, POST");
+    ck_assert_str_eq(v, "GET, HEAD, OPTIONS, POST");
     expect_error(j, &r, 405, "Method not allowed");
 
     big = malloc(2u << 20);
