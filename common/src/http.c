@@ -7,8 +7,11 @@
  *    inst.port = 0 and bind through MHD_OPTION_SOCK_ADDR;
  *  - ulfius_start_framework_with_mhd_options() ignores the instance's bind
  *    address and timeout, so every option is passed here;
- *  - max_post_body_size truncates silently: it is max_body_bytes + 1, and the
- *    wrapper answers 413 from Content-Length or from the received length;
+ *  - max_post_body_size truncates silently, and ulfius reads the whole body
+ *    before it dispatches: http_body.c answers 413 before the body is read
+ *    (Content-Length) or once a chunked body passes the limit, and closes
+ *    the connection; max_post_body_size (max_body_bytes + 1) and the check
+ *    in run() stay as a second line;
  *  - ulfius matches every endpoint of its list on every request, splitting
  *    the url and each template with strdup/strtok/realloc (a sixth of the
  *    gateway's CPU per request with its ~30 endpoints): the routes are not
@@ -67,11 +70,6 @@ struct owned {
     struct owned *next;
 };
 
-/* Per TCP connection (MHD socket context): is a request in progress? */
-struct conn_state {
-    int busy;
-};
-
 struct http_server {
     struct _u_instance inst;
     int inst_ready;
@@ -91,6 +89,9 @@ struct http_server {
     void *pre_hook_ud;
     int port;
     int running;
+    /* ulfius' own access handler, which http__access() wraps (http_body.c) */
+    MHD_AccessHandlerCallback ulfius_access;
+    void *ulfius_access_cls;
     MHD_socket listen_fd; /* after quiesce, closed once the daemon stopped */
     atomic_int inflight;  /* inside a handler */
     atomic_int busy;      /* request line received, response not yet completed */
@@ -258,9 +259,12 @@ static struct route *dispatch(struct http_server *s, const struct _u_request *re
     return r;
 }
 
-static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
+/* The pipeline of one request, from ulfius' default endpoint (r is the
+ * fallback route) or from http__run(). too_large: the body is over the
+ * limit (413 on a matched route). */
+static void run(struct route *r, const struct _u_request *req, struct _u_response *resp,
+                int too_large)
 {
-    struct route *r = user_data;
     struct http_server *s = r->server;
     struct http_ctx ctx;
     long long t0 = now_ns();
@@ -293,7 +297,7 @@ static int trampoline(const struct _u_request *req, struct _u_response *resp, vo
     /* a hook that replied (e.g. a CORS preflight) ends the request */
     if (s->pre_hook != NULL && s->pre_hook(&ctx, s->pre_hook_ud) != 0) {
         /* nothing more to do */
-    } else if (!r->is_fallback && body_too_large(s, req)) {
+    } else if (!r->is_fallback && (too_large || body_too_large(s, req))) {
         http_reply_error(&ctx, VALOR_E_TOO_LARGE, "Request body too large");
     } else {
         r->handler(&ctx);
@@ -301,7 +305,18 @@ static int trampoline(const struct _u_request *req, struct _u_response *resp, vo
 
     observe(s, &ctx, (double)(now_ns() - t0) / 1e9);
     atomic_fetch_sub(&s->inflight, 1);
+}
+
+static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+    run(user_data, req, resp, 0);
     return U_CALLBACK_COMPLETE;
+}
+
+void http__run(struct http_server *s, const struct _u_request *req, struct _u_response *resp,
+               int too_large)
+{
+    run(&s->fallback, req, resp, too_large);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -364,15 +379,19 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     struct http_server *s = cls;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    struct http__conn *cs = ci != NULL ? ci->socket_context : NULL;
     if (cs != NULL && !cs->busy) {
         cs->busy = 1;
         atomic_fetch_add(&s->busy, 1);
     }
+    if (cs != NULL) { /* a new request on this connection */
+        cs->headers_seen = 0;
+        cs->received = 0;
+    }
     return ulfius_uri_logger(NULL, uri);
 }
 
-static void request_done(struct http_server *s, struct conn_state *cs)
+static void request_done(struct http_server *s, struct http__conn *cs)
 {
     if (cs != NULL && cs->busy) {
         cs->busy = 0;
@@ -397,7 +416,7 @@ static void connection_event(void *cls, struct MHD_Connection *con, void **socke
 {
     (void)con;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct conn_state));
+        *socket_context = calloc(1, sizeof(struct http__conn));
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         request_done(cls, *socket_context);
         free(*socket_context);
@@ -409,6 +428,8 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char buf[512];
     (void)cls;
+    if (http__closing_refused()) /* the close that follows a 413 sent mid-body (http_body.c) */
+        return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
     buf[strcspn(buf, "\n")] = '\0';
     log_warn(NULL, "mhd", "%s", buf);
@@ -594,9 +615,19 @@ int http_server_start(struct http_server *s)
         {s->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, s->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) != U_OK) {
+    /* ulfius hands its access handler to MHD_start_daemon(), where
+     * http_body.c puts http__access() in front of it for this server */
+    http__starting = s;
+    int started = ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) == U_OK;
+    http__starting = NULL;
+    if (!started) {
         log_error(NULL, "http_start", "cannot listen on port %d", s->port);
         return VALOR_E_UNAVAILABLE;
+    }
+    if (s->ulfius_access == NULL) {
+        log_error(NULL, "http_start", "the body-size check could not wrap ulfius' access handler");
+        ulfius_stop_framework(&s->inst);
+        return VALOR_E_INTERNAL;
     }
     info = MHD_get_daemon_info(s->inst.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (info != NULL && info->port != 0)
@@ -662,6 +693,28 @@ void http_server_free(struct http_server *s)
     metrics_label_limiter_free(s->tenants);
     free(s->table);
     free(s);
+}
+
+_Thread_local struct http_server *http__starting;
+
+void http__wrap(struct http_server *s, MHD_AccessHandlerCallback ulfius_access, void *cls)
+{
+    s->ulfius_access = ulfius_access;
+    s->ulfius_access_cls = cls;
+}
+
+enum MHD_Result http__ulfius_access(struct http_server *s, struct MHD_Connection *con,
+                                    const char *url, const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls)
+{
+    return s->ulfius_access(s->ulfius_access_cls, con, url, method, version, upload_data,
+                            upload_data_size, con_cls);
+}
+
+size_t http__max_body(const struct http_server *s)
+{
+    return s->max_body;
 }
 
 const char *http__service(const struct http_server *s)

@@ -1,10 +1,12 @@
 /* http: a real server on an ephemeral port, driven by libcurl. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -420,6 +422,136 @@ START_TEST(test_head_and_options)
     assert_error(&r, 404, "Not found");
     resp_free(&r);
     ck_assert_int_eq(atomic_load(&echo_calls), 0);
+}
+END_TEST
+
+/* ---- raw sockets: what the server does before and while a body arrives ---- */
+
+static int raw_connect(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* hang guard on every read */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* Reads until the server closes (EOF, or a reset after its answer): returns
+ * what arrived (caller frees); *closed 1 when the end was a close, 0 when the
+ * hang guard expired with the connection still open. */
+static char *raw_read_to_close(int fd, size_t *len, int *closed)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    ck_assert_ptr_nonnull(buf);
+    *closed = 0;
+    for (;;) {
+        ssize_t got = recv(fd, buf + n, cap - n, 0);
+        if (got > 0) {
+            n += (size_t)got;
+            if (n == cap) {
+                cap *= 2;
+                buf = realloc(buf, cap + 1);
+                ck_assert_ptr_nonnull(buf);
+            }
+            continue;
+        }
+        *closed = got == 0 || errno == ECONNRESET;
+        break;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* A body declared far over the limit is refused from its headers: the 413 of
+ * the pipeline (JSON, request id, security headers) comes back although not
+ * one body byte was sent, no 100 Continue comes first, and the server closes
+ * the connection instead of waiting for the body. */
+START_TEST(test_413_before_the_body)
+{
+    static const char *const heads[] = {
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1073741824\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n",
+        /* a path no route serves: its 404, just as early */
+        "PUT /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 1073741824\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        int fd = raw_connect(http_server_port(srv)), closed = 0;
+        size_t len = 0;
+        ck_assert_int_eq(write(fd, heads[i], strlen(heads[i])), (ssize_t)strlen(heads[i]));
+        char *got = raw_read_to_close(fd, &len, &closed);
+        close(fd);
+        ck_assert_msg(closed, "case %zu: the connection stayed open (waiting for the body): %s", i,
+                      got);
+        if (i < 2) {
+            ck_assert_msg(strncmp(got, "HTTP/1.1 413 ", 13) == 0, "case %zu: %s", i, got);
+            ck_assert_msg(strstr(got, "{\"error\":\"Request body too large\",\"request_id\":\"") !=
+                              NULL,
+                          "%s", got);
+            ck_assert_msg(strstr(got, "100 Continue") == NULL, "%s", got);
+        } else {
+            ck_assert_msg(strncmp(got, "HTTP/1.1 404 ", 13) == 0, "case %zu: %s", i, got);
+        }
+        ck_assert_msg(strcasestr(got, "\r\nConnection: close\r\n") != NULL, "%s", got);
+        ck_assert_msg(strcasestr(got, "\r\nX-Request-ID: ") != NULL, "%s", got);
+        ck_assert_msg(strcasestr(got, "\r\nX-Content-Type-Options: nosniff\r\n") != NULL, "%s",
+                      got);
+        free(got);
+    }
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
+}
+END_TEST
+
+/* A chunked body (no length) is refused as soon as the total passes the
+ * limit: the 413 arrives and the connection is closed while the client is
+ * still sending — it never gets to send the 64 MiB it meant to. */
+START_TEST(test_413_chunked_once_over_the_limit)
+{
+    const char *head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    const size_t chunk = 64 * 1024, want = 64 * (size_t)MIB;
+    char *piece = malloc(chunk + 32);
+    int fd = raw_connect(http_server_port(srv)), closed = 0, n;
+    size_t sent = 0, len = 0;
+
+    ck_assert_ptr_nonnull(piece);
+    n = snprintf(piece, 32, "%zx\r\n", chunk);
+    memset(piece + n, ' ', chunk);
+    memcpy(piece + n + chunk, "\r\n", 2);
+    ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    while (sent < want) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 0) > 0)
+            break; /* the answer (or the close) is there */
+        ssize_t w = send(fd, piece, (size_t)n + chunk + 2, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* reset: the server closed */
+        sent += chunk;
+    }
+    char *got = raw_read_to_close(fd, &len, &closed);
+    close(fd);
+    free(piece);
+    ck_assert_msg(sent < want, "the server read the whole %zu-byte body", want);
+    ck_assert_msg(sent > MIB, "refused after only %zu bytes (the limit is %d)", sent, MIB);
+    ck_assert_msg(strncmp(got, "HTTP/1.1 413 ", 13) == 0, "after %zu bytes: %s", sent, got);
+    ck_assert_msg(strstr(got, "{\"error\":\"Request body too large\"") != NULL, "%s", got);
+    ck_assert_msg(strcasestr(got, "\r\nConnection: close\r\n") != NULL, "%s", got);
+    ck_assert_msg(strcasestr(got, "\r\nX-Request-ID: ") != NULL, "%s", got);
+    ck_assert_msg(closed, "the connection stayed open");
+    free(got);
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
+
+    /* the server is fine afterwards: a body at the limit still goes through */
+    struct resp r = post_json("/echo", "{\"a\":1}");
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
 }
 END_TEST
 
@@ -840,6 +972,8 @@ int main(void)
     tcase_add_test(neg, test_unknown_path_404);
     tcase_add_test(neg, test_wrong_method_405);
     tcase_add_test(neg, test_too_large_413);
+    tcase_add_test(neg, test_413_before_the_body);
+    tcase_add_test(neg, test_413_chunked_once_over_the_limit);
     tcase_add_test(neg, test_invalid_json_400);
     tcase_add_test(neg, test_duplicate_keys_400);
     tcase_add_test(neg, test_wrong_content_type_415);

@@ -3,6 +3,12 @@
  * tenant (400/403), role (403), CORS and preflights, 404/405/413, request
  * ids, metrics. Every test uses its own tenant/user/IP, so the shared Redis
  * holds no state from another test or run. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include "gwtest.h"
 #include "valor/kv.h"
 
@@ -461,6 +467,36 @@ START_TEST(test_404_405_413_and_request_id)
     j = as(tok, tenant, "POST", "/api/runs", NULL, big, &r);
     free(big);
     expect_error(j, &r, 413, "Request body too large");
+
+    /* refused from the headers alone: no body byte sent, the 413 (with its
+     * CORS headers) comes back and the connection is closed, before the
+     * token is even looked at */
+    {
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((unsigned short)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct timeval tv = {.tv_sec = 10}; /* hang guard */
+        const char *head = "POST /api/runs HTTP/1.1\r\nHost: t\r\nOrigin: http://app.test:8000\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n";
+        char buf[8192];
+        size_t n = 0;
+        ssize_t got = -1;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+        while (n < sizeof(buf) - 1 && (got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0)) > 0)
+            n += (size_t)got;
+        buf[n] = '\0';
+        ck_assert_msg(got == 0 || errno == ECONNRESET, "the connection stayed open: %s", buf);
+        close(fd);
+        ck_assert_msg(strncmp(buf, "HTTP/1.1 413 ", 13) == 0, "%s", buf);
+        ck_assert_msg(strstr(buf, "\"error\":\"Request body too large\"") != NULL, "%s", buf);
+        ck_assert_msg(strcasestr(buf, "\r\nAccess-Control-Allow-Origin: http://app.test:8000\r\n"),
+                      "%s", buf);
+        ck_assert_msg(strcasestr(buf, "\r\nConnection: close\r\n") != NULL, "%s", buf);
+    }
 
     const char *const rid[] = {"X-Request-ID: pipe.test_1", NULL};
     json_decref(gwt_call(port, "GET", "/api/nothing", rid, NULL, &r));

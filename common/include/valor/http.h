@@ -9,8 +9,9 @@
  * Every route registered with http_route() runs through one wrapper that:
  * takes the request id (the client's X-Request-ID when it matches
  * ^[A-Za-z0-9._-]{1,64}$, else a fresh UUID v4) and echoes it; answers 413
- * "Request body too large" from Content-Length (or the received length) before
- * the handler runs; adds X-Content-Type-Options, X-Frame-Options,
+ * "Request body too large" when the body is over max_body_bytes — from the
+ * Content-Length before any body byte is read, or as soon as a chunked body's
+ * total passes the limit, closing the connection (http_body.c); adds X-Content-Type-Options, X-Frame-Options,
  * Referrer-Policy and Cache-Control: no-store; calls the handler; records
  * http_requests_total / http_request_duration_seconds; writes the access log
  * line. Unknown paths get 404 {"error":"Not found"}, known paths with another
