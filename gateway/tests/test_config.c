@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "valor/cpus.h"
 #include "gateway.h"
 #include "testutil.h"
+#include "valor/cpus.h"
 #include "valor/err.h"
 
 static const char *const vars[] = {"AUTH_SERVICE_URL",
