@@ -11,8 +11,8 @@
  * ^[A-Za-z0-9._-]{1,64}$, else a fresh UUID v4) and echoes it; answers 413
  * "Request body too large" when the body is over max_body_bytes — from the
  * Content-Length before any body byte is read, or as soon as a chunked body's
- * total passes the limit, closing the connection (http_body.c); adds X-Content-Type-Options, X-Frame-Options,
- * Referrer-Policy and Cache-Control: no-store; calls the handler; records
+ * total passes the limit, closing the connection (http_body.c); adds X-Content-Type-Options,
+ * X-Frame-Options, Referrer-Policy and Cache-Control: no-store; calls the handler; records
  * http_requests_total / http_request_duration_seconds; writes the access log
  * line. Unknown paths get 404 {"error":"Not found"}, known paths with another
  * method 405 {"error":"Method not allowed"} with an Allow header (OPTIONS:
