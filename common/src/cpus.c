@@ -10,33 +10,55 @@
 
 #define CPUS_PATH_MAX 4096
 
+/* The first line of dir/name into buf; 0 when it cannot be read. */
+static int read_line(const char *dir, const char *name, char *buf, size_t len)
+{
+    char path[CPUS_PATH_MAX];
+    FILE *f;
+    int ok;
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+        (f = fopen(path, "r")) == NULL)
+        return 0;
+    ok = fgets(buf, (int)len, f) != NULL;
+    fclose(f);
+    return ok;
+}
+
+/* A decimal integer at *p (advanced past it); -1 when there is none. */
+static long long number(const char **p)
+{
+    char *end = NULL;
+    long long v;
+    while (**p == ' ')
+        (*p)++;
+    v = strtoll(*p, &end, 10);
+    if (end == *p)
+        return -1;
+    *p = end;
+    return v;
+}
+
 /* The quota of one cgroup directory in CPUs (rounded up), 0 when none. */
 static long quota_of_dir(const char *dir, int v2)
 {
-    char path[CPUS_PATH_MAX], buf[128];
+    char buf[128];
+    const char *p = buf;
     long long quota = -1, period = 0;
-    FILE *f;
 
-    if (v2) {
-        if (snprintf(path, sizeof(path), "%s/cpu.max", dir) >= (int)sizeof(path) ||
-            (f = fopen(path, "r")) == NULL)
+    if (v2) { /* "<quota> <period>" or "max <period>" */
+        if (!read_line(dir, "cpu.max", buf, sizeof(buf)) || strncmp(buf, "max", 3) == 0)
             return 0;
-        if (fgets(buf, sizeof(buf), f) != NULL && strncmp(buf, "max", 3) != 0)
-            sscanf(buf, "%lld %lld", &quota, &period);
-        fclose(f);
+        quota = number(&p);
+        period = number(&p);
     } else {
-        if (snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir) >= (int)sizeof(path) ||
-            (f = fopen(path, "r")) == NULL)
+        if (!read_line(dir, "cpu.cfs_quota_us", buf, sizeof(buf)))
             return 0;
-        if (fscanf(f, "%lld", &quota) != 1)
-            quota = -1;
-        fclose(f);
-        if (snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir) >= (int)sizeof(path) ||
-            (f = fopen(path, "r")) == NULL)
+        quota = number(&p); /* -1: no quota */
+        p = buf;
+        if (!read_line(dir, "cpu.cfs_period_us", buf, sizeof(buf)))
             return 0;
-        if (fscanf(f, "%lld", &period) != 1)
-            period = 0;
-        fclose(f);
+        period = number(&p);
     }
     if (quota <= 0 || period <= 0)
         return 0;
