@@ -18,6 +18,7 @@
 
 #define REVOKE_SUBJECT BUS_SUBJECT_PREFIX ".*." REVOKE_EVENT_TYPE
 #define FEED_RETRY_MS 500
+#define SUB_CLOSE_WAIT_MS 5000 /* a hang guard: the close is immediate unless a callback hangs */
 
 struct revoke {
     struct revoke_opts o;
@@ -30,6 +31,7 @@ struct revoke {
     int feeder_started;
     int stopping;
     natsSubscription *sub; /* set once subscribed */
+    int sub_done;          /* the library is done with sub: no callback runs any more */
 };
 
 static long long now_ms(void)
@@ -83,6 +85,17 @@ static void on_event(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     natsMsg_Destroy(msg);
 }
 
+/* The subscription is closed and its last callback has returned (the
+ * library's delivery thread): r may go. */
+static void on_sub_complete(void *closure)
+{
+    struct revoke *r = closure;
+    pthread_mutex_lock(&r->mu);
+    r->sub_done = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* An ordered consumer of every tenant's session.revoked, from replay_s ago:
  * what was revoked before this process started, then each revocation live.
  * The client library re-creates it after a reconnect or a gap. */
@@ -100,6 +113,8 @@ static int subscribe(struct revoke *r, jsCtx *js, natsSubscription **sub)
         *sub = NULL;
         return VALOR_E_UNAVAILABLE;
     }
+    /* before any unsubscribe: revoke_free() waits for it */
+    natsSubscription_SetOnCompleteCB(*sub, on_sub_complete, r);
     log_info(NULL, "revocations_feed", "following %s from %d s ago", REVOKE_SUBJECT, r->o.replay_s);
     return VALOR_OK;
 }
@@ -191,8 +206,24 @@ void revoke_free(struct revoke *r)
     if (r->feeder_started)
         pthread_join(r->feeder, NULL);
     if (r->sub != NULL) {
+        /* Unsubscribing does not wait for a callback in progress on the
+         * library's delivery thread (a replayed event being added to the
+         * set): wait until the library says it is done with r. */
+        struct timespec dl;
+        int done;
         natsSubscription_Unsubscribe(r->sub);
+        clock_deadline(&dl, SUB_CLOSE_WAIT_MS);
+        pthread_mutex_lock(&r->mu);
+        while (!r->sub_done && pthread_cond_timedwait(&r->cv, &r->mu, &dl) == 0)
+            ;
+        done = r->sub_done;
+        pthread_mutex_unlock(&r->mu);
         natsSubscription_Destroy(r->sub);
+        if (!done) {
+            log_error(NULL, "revocations_feed",
+                      "the feed's subscription did not close; leaking the revocation set");
+            return;
+        }
     }
     jtiset_free(r->set);
     pthread_cond_destroy(&r->cv);

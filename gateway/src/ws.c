@@ -48,6 +48,7 @@ struct gw_ws {
     pthread_t sub_thread;
     int sub_thread_started;
     pthread_cond_t sub_cv; /* wakes the subscriber's retry wait when stopping */
+    int sub_done;          /* the library is done with sub: on_event runs no more */
 };
 
 static void client_free(struct ws_client *c)
@@ -112,6 +113,17 @@ static void on_event(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     natsMsg_Destroy(msg);
 }
 
+/* The subscription is closed and on_event has returned for the last time
+ * (the library's delivery thread): ws may go. */
+static void on_sub_complete(void *closure)
+{
+    struct gw_ws *ws = closure;
+    pthread_mutex_lock(&ws->mu);
+    ws->sub_done = 1;
+    pthread_cond_broadcast(&ws->sub_cv);
+    pthread_mutex_unlock(&ws->mu);
+}
+
 /* Subscribes as soon as NATS is connected (the bus connects in the
  * background), retrying every 100 ms; stopping ends the wait at once. */
 static void *subscriber_main(void *arg)
@@ -125,6 +137,7 @@ static void *subscriber_main(void *arg)
         natsConnection *nc = bus_nats(ws->bus);
         natsSubscription *sub = NULL;
         if (nc != NULL && natsConnection_Subscribe(&sub, nc, WS_SUBJECT, on_event, ws) == NATS_OK) {
+            natsSubscription_SetOnCompleteCB(sub, on_sub_complete, ws);
             pthread_mutex_lock(&ws->mu);
             ws->sub = sub;
             break;
@@ -412,8 +425,22 @@ void gw_ws_free(struct gw_ws *ws)
     if (ws->sub_thread_started)
         pthread_join(ws->sub_thread, NULL);
     if (ws->sub != NULL) {
+        /* an event being handed out on the library's thread must finish
+         * before the clients and ws go (a hang guard of 5 s, then leak) */
+        struct timespec dl;
+        int done;
         natsSubscription_Unsubscribe(ws->sub);
+        clock_deadline(&dl, 5000);
+        pthread_mutex_lock(&ws->mu);
+        while (!ws->sub_done && pthread_cond_timedwait(&ws->sub_cv, &ws->mu, &dl) == 0)
+            ;
+        done = ws->sub_done;
+        pthread_mutex_unlock(&ws->mu);
         natsSubscription_Destroy(ws->sub);
+        if (!done) {
+            log_error(NULL, "ws_feed", "the event subscription did not close; leaking the feed");
+            return;
+        }
     }
     while (ws->clients != NULL) { /* never upgraded, or still closing at exit */
         struct ws_client *c = ws->clients;
