@@ -46,16 +46,18 @@ struct component {
     const char *bin;
     const char *ready_path; /* 200 once its dependencies are connected */
     const char *log_needle; /* a log line that says the steady state began, or NULL */
+    const char *metric;     /* a metric line ("name value") that must read 1, or NULL */
 };
 
 static const struct component components[] = {
-    /* svc-auth: the audit consumer's fetch is waiting once it subscribed */
-    {"svc-auth", "/ready", "durable consumer"},
-    {"svc-runs", "/ready", NULL},
-    {"svc-financial", "/ready", NULL},
-    {"svc-deals", "/ready", NULL},
+    /* svc-auth: the audit consumer's fetch is waiting once it subscribed, and
+     * the start-up re-seed of an empty Redis is over (that is work, not idle) */
+    {"svc-auth", "/ready", "durable consumer", "revocation_redis_seeded "},
+    {"svc-runs", "/ready", NULL, NULL},
+    {"svc-financial", "/ready", NULL, NULL},
+    {"svc-deals", "/ready", NULL, NULL},
     /* the gateway: its event feed subscribed (websocket status "connected") */
-    {"gateway", "/api/health", NULL},
+    {"gateway", "/api/health", NULL, NULL},
 };
 
 static double now_ms(void)
@@ -185,6 +187,7 @@ START_TEST(test_idle_sigterm_exits_0_within_200ms)
         ck_assert_msg(poll(&pf, 1, 0) == 0, "%s exited during start-up (log %s)", c->bin, log);
         ready = http_status(port, c->ready_path, NULL) == 200 &&
                 (c->log_needle == NULL || file_contains(log, c->log_needle)) &&
+                (c->metric == NULL || tu_metric(port, c->metric) == 1.0) &&
                 (strcmp(c->bin, "gateway") != 0 || ws_connected(port));
         if (!ready)
             usleep(50 * 1000);
