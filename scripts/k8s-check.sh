@@ -9,6 +9,8 @@
 # deploy/k8s-check/render.mjs (the subset of kustomize that k8s/ uses; tests/k8s/run.sh shows
 # both render the same objects). K8S_RENDERER=kubectl|node forces one.
 # Node packages come from deploy/k8s-check/package-lock.json (npm ci, into its node_modules).
+# Resource sizing is checked against the RSS figures of bench/results.md (K8S_MEASURED=FILE
+# for another results file).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,7 +62,7 @@ for t in "${targets[@]}"; do
         continue
     fi
     echo "== $name (rendered by $renderer)"
-    node "$CHECK_DIR/check.mjs" "$tmp/out.yaml" || rc=1
+    node "$CHECK_DIR/check.mjs" --measured "${K8S_MEASURED:-$ROOT/bench/results.md}" "$tmp/out.yaml" || rc=1
 done
 if [ -f "$K8S_DIR/base/secret.template.yaml" ]; then
     echo "== k8s/base/secret.template.yaml (schema only)"

@@ -1,5 +1,6 @@
 /* cfg: configuration from the environment (platform.md §2). */
 #include "valor/cfg.h"
+#include "valor/cpus.h"
 
 #include "valor/err.h"
 
@@ -313,10 +314,11 @@ static int load_log_level(struct valor_cfg *cfg, char *errbuf, size_t errlen)
     return VALOR_E_INVALID;
 }
 
+/* 2 per CPU this process may use (its cgroup's CPU quota counts: a
+ * container limited to 1 CPU gets 4, not 2 × the node's cores). */
 static int default_workers(void)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = cores > 0 ? 2 * cores : 4;
+    long n = 2L * cpus_available();
     if (n < 4)
         n = 4;
     if (n > 64)

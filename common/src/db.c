@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "valor/crypto.h"
 #include "valor/err.h"
 #include "valor/log.h"
 
@@ -475,12 +476,49 @@ static int mig_exec(PGconn *pg, const char *what, const char *sql, int n, const 
     return PQstatus(pg) == CONNECTION_OK ? VALOR_E_INTERNAL : VALOR_E_UNAVAILABLE;
 }
 
-static int is_applied(PGresult *r, const char *name)
+/* The row of `name` in the schema_migrations result, -1 when not applied. */
+static int applied_row(PGresult *r, const char *name)
 {
     for (int i = 0; i < PQntuples(r); i++)
         if (strcmp(PQgetvalue(r, i, 0), name) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
+}
+
+/* Every applied migration must still be the file that was applied: its
+ * SHA-256 is compared with the recorded one (rows from before checksums
+ * were recorded get theirs now). VALOR_E_CONFLICT, logged as one line naming
+ * the file, when one changed. */
+static int verify_applied(PGconn *pg, const char *schema, PGresult *applied,
+                          const struct db_migration *const *order, size_t n, int *filled)
+{
+    char sha[65];
+    int rc;
+
+    *filled = 0;
+    for (size_t i = 0; i < n; i++) {
+        int row = applied_row(applied, order[i]->name);
+        if (row < 0)
+            continue;
+        if ((rc = crypto_sha256_hex(order[i]->sql, strlen(order[i]->sql), sha)) != VALOR_OK)
+            return rc;
+        if (PQgetisnull(applied, row, 1)) {
+            const char *v[] = {order[i]->name, sha};
+            if ((rc = mig_exec(pg, "record migration checksum",
+                               "UPDATE schema_migrations SET sha256 = $2 WHERE name = $1", 2, v,
+                               NULL)) != VALOR_OK)
+                return rc;
+            (*filled)++;
+        } else if (strcmp(PQgetvalue(applied, row, 1), sha) != 0) {
+            log_error(NULL, "migration_changed",
+                      "refusing to start: migration %s of schema %s was changed after it was "
+                      "applied (sha256 %s, applied as %s); restore the file and put the "
+                      "change into a new migration",
+                      order[i]->name, schema, sha, PQgetvalue(applied, row, 1));
+            return VALOR_E_CONFLICT;
+        }
+    }
+    return VALOR_OK;
 }
 
 int db_migrate(const char *url, const char *schema, const struct db_migration *migs, size_t n,
@@ -490,7 +528,7 @@ int db_migrate(const char *url, const char *schema, const struct db_migration *m
     PGresult *applied = NULL;
     const struct db_migration **order = NULL;
     char key[32], sql[DB_SCHEMA_MAX + 64];
-    int rc = VALOR_E_INVALID, began = 0, count = 0;
+    int rc = VALOR_E_INVALID, began = 0, count = 0, filled = 0;
 
     if (url == NULL || !schema_valid(schema) || (n > 0 && migs == NULL)) {
         log_error(NULL, "db_migrate_error", "invalid schema name or arguments");
@@ -536,36 +574,49 @@ int db_migrate(const char *url, const char *schema, const struct db_migration *m
     snprintf(sql, sizeof(sql), "SET LOCAL search_path TO \"%s\"", schema);
     if ((rc = mig_exec(pg, "set search_path", sql, 0, NULL, NULL)) != VALOR_OK)
         goto out;
+    /* sha256: NULL only in rows written before checksums were recorded */
     if ((rc = mig_exec(pg, "create schema_migrations",
                        "CREATE TABLE IF NOT EXISTS schema_migrations(name text PRIMARY KEY, "
-                       "applied_at timestamptz NOT NULL DEFAULT now())",
-                       0, NULL, NULL)) != VALOR_OK)
+                       "applied_at timestamptz NOT NULL DEFAULT now(), sha256 text)",
+                       0, NULL, NULL)) != VALOR_OK ||
+        (rc = mig_exec(pg, "add schema_migrations.sha256",
+                       "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS sha256 text", 0,
+                       NULL, NULL)) != VALOR_OK)
         goto out;
-    if ((rc = mig_exec(pg, "read schema_migrations", "SELECT name FROM schema_migrations", 0, NULL,
-                       &applied)) != VALOR_OK)
+    if ((rc = mig_exec(pg, "read schema_migrations", "SELECT name, sha256 FROM schema_migrations",
+                       0, NULL, &applied)) != VALOR_OK)
+        goto out;
+    if ((rc = verify_applied(pg, schema, applied, order, n, &filled)) != VALOR_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if (is_applied(applied, order[i]->name))
+        char sha[65];
+        if (applied_row(applied, order[i]->name) >= 0)
             continue;
-        if ((rc = mig_exec(pg, order[i]->name, order[i]->sql, 0, NULL, NULL)) != VALOR_OK)
+        if ((rc = crypto_sha256_hex(order[i]->sql, strlen(order[i]->sql), sha)) != VALOR_OK ||
+            (rc = mig_exec(pg, order[i]->name, order[i]->sql, 0, NULL, NULL)) != VALOR_OK)
             goto out;
-        const char *nv[] = {order[i]->name};
+        const char *nv[] = {order[i]->name, sha};
         if ((rc = mig_exec(pg, "record migration",
-                           "INSERT INTO schema_migrations(name) VALUES ($1)", 1, nv, NULL)) !=
-            VALOR_OK)
+                           "INSERT INTO schema_migrations(name, sha256) VALUES ($1, $2)", 2, nv,
+                           NULL)) != VALOR_OK)
             goto out;
         count++;
     }
     rc = mig_exec(pg, "COMMIT", "COMMIT", 0, NULL, NULL);
     began = 0;
+    if (rc == VALOR_OK && filled > 0)
+        log_info(NULL, "db_migrate", "schema %s: recorded the sha256 of %d applied migration(s)",
+                 schema, filled);
     if (rc == VALOR_OK && count > 0)
         log_info(NULL, "db_migrate", "schema %s: %d migration(s) applied", schema, count);
 out:
     if (began) {
         if (PQstatus(pg) == CONNECTION_OK)
             PQclear(PQexec(pg, "ROLLBACK"));
-        log_error(NULL, "db_migrate_error", "schema %s: migrations rolled back (%s)", schema,
-                  valor_err_name(rc));
+        /* a changed migration was logged as the one line that says why */
+        if (rc != VALOR_E_CONFLICT)
+            log_error(NULL, "db_migrate_error", "schema %s: migrations rolled back (%s)", schema,
+                      valor_err_name(rc));
     }
     PQclear(applied);
     if (pg)

@@ -7,8 +7,11 @@
  *    inst.port = 0 and bind through MHD_OPTION_SOCK_ADDR;
  *  - ulfius_start_framework_with_mhd_options() ignores the instance's bind
  *    address and timeout, so every option is passed here;
- *  - max_post_body_size truncates silently: it is max_body_bytes + 1, and the
- *    wrapper answers 413 from Content-Length or from the received length;
+ *  - max_post_body_size truncates silently, and ulfius reads the whole body
+ *    before it dispatches: http_body.c answers 413 before the body is read
+ *    (Content-Length) or once a chunked body passes the limit, and closes
+ *    the connection; max_post_body_size (max_body_bytes + 1) and the check
+ *    in run() stay as a second line;
  *  - ulfius matches every endpoint of its list on every request, splitting
  *    the url and each template with strdup/strtok/realloc (a sixth of the
  *    gateway's CPU per request with its ~30 endpoints): the routes are not
@@ -67,11 +70,6 @@ struct owned {
     struct owned *next;
 };
 
-/* Per TCP connection (MHD socket context): is a request in progress? */
-struct conn_state {
-    int busy;
-};
-
 struct http_server {
     struct _u_instance inst;
     int inst_ready;
@@ -91,6 +89,9 @@ struct http_server {
     void *pre_hook_ud;
     int port;
     int running;
+    /* ulfius' own access handler, which http__access() wraps (http_body.c) */
+    MHD_AccessHandlerCallback ulfius_access;
+    void *ulfius_access_cls;
     MHD_socket listen_fd; /* after quiesce, closed once the daemon stopped */
     atomic_int inflight;  /* inside a handler */
     atomic_int busy;      /* request line received, response not yet completed */
@@ -227,11 +228,10 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
 
 /* The route for this method and path (NULL: none), its parameters added to
  * req->map_url; ulfius has already put the query parameters there. */
-static struct route *dispatch(struct http_server *s, const struct _u_request *req)
+static struct route *find_route(struct http_server *s, const struct _u_request *req,
+                                const char *method)
 {
-    const char *path = req->url_path, *method = req->http_verb;
-    if (path == NULL || method == NULL)
-        return NULL;
+    const char *path = req->url_path;
     for (size_t i = 0; i < s->ntable; i++) {
         struct route *r = s->table[i];
         if (strcasecmp(r->method, method) != 0 || !http__template_match(r->template, path))
@@ -245,9 +245,26 @@ static struct route *dispatch(struct http_server *s, const struct _u_request *re
     return NULL;
 }
 
-static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
+/* The route of a request; HEAD falls back to the GET route (its handler
+ * runs and libmicrohttpd sends the head of its answer without the body). */
+static struct route *dispatch(struct http_server *s, const struct _u_request *req)
 {
-    struct route *r = user_data;
+    const char *method = req->http_verb;
+    struct route *r;
+    if (req->url_path == NULL || method == NULL)
+        return NULL;
+    r = find_route(s, req, method);
+    if (r == NULL && strcasecmp(method, "HEAD") == 0)
+        r = find_route(s, req, "GET");
+    return r;
+}
+
+/* The pipeline of one request, from ulfius' default endpoint (r is the
+ * fallback route) or from http__run(). too_large: the body is over the
+ * limit (413 on a matched route). */
+static void run(struct route *r, const struct _u_request *req, struct _u_response *resp,
+                int too_large)
+{
     struct http_server *s = r->server;
     struct http_ctx ctx;
     long long t0 = now_ns();
@@ -280,7 +297,7 @@ static int trampoline(const struct _u_request *req, struct _u_response *resp, vo
     /* a hook that replied (e.g. a CORS preflight) ends the request */
     if (s->pre_hook != NULL && s->pre_hook(&ctx, s->pre_hook_ud) != 0) {
         /* nothing more to do */
-    } else if (!r->is_fallback && body_too_large(s, req)) {
+    } else if (!r->is_fallback && (too_large || body_too_large(s, req))) {
         http_reply_error(&ctx, VALOR_E_TOO_LARGE, "Request body too large");
     } else {
         r->handler(&ctx);
@@ -288,7 +305,18 @@ static int trampoline(const struct _u_request *req, struct _u_response *resp, vo
 
     observe(s, &ctx, (double)(now_ns() - t0) / 1e9);
     atomic_fetch_sub(&s->inflight, 1);
+}
+
+static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+    run(user_data, req, resp, 0);
     return U_CALLBACK_COMPLETE;
+}
+
+void http__run(struct http_server *s, const struct _u_request *req, struct _u_response *resp,
+               int too_large)
+{
+    run(&s->fallback, req, resp, too_large);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -305,8 +333,9 @@ static void add_method(const char **methods, size_t *n, const char *m)
         methods[(*n)++] = m;
 }
 
-/* No endpoint matched this method and path: 405 when another method has a
- * template for the path, else 404. */
+/* No endpoint matched this method and path. Unknown path: 404. Otherwise
+ * the path's methods go into Allow — the registered ones, HEAD with GET,
+ * and OPTIONS — and OPTIONS is answered 204, any other method 405. */
 static void fallback_handler(struct http_ctx *ctx)
 {
     struct http_server *s = ctx->ud;
@@ -320,18 +349,25 @@ static void fallback_handler(struct http_ctx *ctx)
         if (n == 0)
             ctx->route = r->template;
         add_method(methods, &n, r->method);
+        if (strcmp(r->method, "GET") == 0)
+            add_method(methods, &n, "HEAD");
     }
     if (n == 0) {
         ctx->route = unmatched;
         http_reply_error(ctx, VALOR_E_NOT_FOUND, "Not found");
         return;
     }
+    add_method(methods, &n, "OPTIONS");
     qsort(methods, n, sizeof(methods[0]), cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t used = strlen(allow);
         snprintf(allow + used, sizeof(allow) - used, "%s%s", i ? ", " : "", methods[i]);
     }
     set_header(ctx->resp, "Allow", allow);
+    if (strcasecmp(ctx->req->http_verb, "OPTIONS") == 0) {
+        ctx->resp->status = 204; /* no body */
+        return;
+    }
     http_reply_error(ctx, VALOR_E_METHOD, "Method not allowed");
 }
 
@@ -343,15 +379,19 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     struct http_server *s = cls;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    struct http__conn *cs = ci != NULL ? ci->socket_context : NULL;
     if (cs != NULL && !cs->busy) {
         cs->busy = 1;
         atomic_fetch_add(&s->busy, 1);
     }
+    if (cs != NULL) { /* a new request on this connection */
+        cs->headers_seen = 0;
+        cs->received = 0;
+    }
     return ulfius_uri_logger(NULL, uri);
 }
 
-static void request_done(struct http_server *s, struct conn_state *cs)
+static void request_done(struct http_server *s, struct http__conn *cs)
 {
     if (cs != NULL && cs->busy) {
         cs->busy = 0;
@@ -376,7 +416,7 @@ static void connection_event(void *cls, struct MHD_Connection *con, void **socke
 {
     (void)con;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct conn_state));
+        *socket_context = calloc(1, sizeof(struct http__conn));
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         request_done(cls, *socket_context);
         free(*socket_context);
@@ -388,6 +428,8 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char buf[512];
     (void)cls;
+    if (http__closing_refused()) /* the close that follows a 413 sent mid-body (http_body.c) */
+        return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
     buf[strcspn(buf, "\n")] = '\0';
     log_warn(NULL, "mhd", "%s", buf);
@@ -573,9 +615,19 @@ int http_server_start(struct http_server *s)
         {s->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, s->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) != U_OK) {
+    /* ulfius hands its access handler to MHD_start_daemon(), where
+     * http_body.c puts http__access() in front of it for this server */
+    http__starting = s;
+    int started = ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) == U_OK;
+    http__starting = NULL;
+    if (!started) {
         log_error(NULL, "http_start", "cannot listen on port %d", s->port);
         return VALOR_E_UNAVAILABLE;
+    }
+    if (s->ulfius_access == NULL) {
+        log_error(NULL, "http_start", "the body-size check could not wrap ulfius' access handler");
+        ulfius_stop_framework(&s->inst);
+        return VALOR_E_INTERNAL;
     }
     info = MHD_get_daemon_info(s->inst.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (info != NULL && info->port != 0)
@@ -641,6 +693,28 @@ void http_server_free(struct http_server *s)
     metrics_label_limiter_free(s->tenants);
     free(s->table);
     free(s);
+}
+
+_Thread_local struct http_server *http__starting;
+
+void http__wrap(struct http_server *s, MHD_AccessHandlerCallback ulfius_access, void *cls)
+{
+    s->ulfius_access = ulfius_access;
+    s->ulfius_access_cls = cls;
+}
+
+enum MHD_Result http__ulfius_access(struct http_server *s, struct MHD_Connection *con,
+                                    const char *url, const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls)
+{
+    return s->ulfius_access(s->ulfius_access_cls, con, url, method, version, upload_data,
+                            upload_data_size, con_cls);
+}
+
+size_t http__max_body(const struct http_server *s)
+{
+    return s->max_body;
 }
 
 const char *http__service(const struct http_server *s)

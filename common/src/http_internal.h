@@ -2,7 +2,18 @@
 #ifndef VALOR_HTTP_INTERNAL_H
 #define VALOR_HTTP_INTERNAL_H
 
+#include <microhttpd.h>
+#include <stddef.h>
+
 #include "valor/http.h"
+
+/* Per TCP connection (MHD socket context), used by the connection's worker
+ * thread only. */
+struct http__conn {
+    int busy;                    /* a request is in progress */
+    int headers_seen;            /* the access handler ran for this request */
+    unsigned long long received; /* body bytes of this request so far */
+};
 
 /* The service name given to http_server_new() (borrowed). */
 const char *http__service(const struct http_server *s);
@@ -18,5 +29,33 @@ int http__template_match(const char *tmpl, const char *path);
 /* ulfius endpoint priority (lower runs first): 0 for a literal template, more
  * for each parameter, much more for a wildcard, so the exact template wins. */
 unsigned http__template_priority(const char *tmpl);
+
+/* The server being started by this thread (http_server_start), for the
+ * MHD_start_daemon() of http_body.c; NULL otherwise. */
+extern _Thread_local struct http_server *http__starting;
+/* Records ulfius' access handler, which http__access() calls. */
+void http__wrap(struct http_server *s, MHD_AccessHandlerCallback ulfius_access, void *cls);
+/* Calls ulfius' access handler. */
+enum MHD_Result http__ulfius_access(struct http_server *s, struct MHD_Connection *con,
+                                    const char *url, const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls);
+size_t http__max_body(const struct http_server *s);
+/* The pipeline of http.c for a request built outside ulfius (req and resp
+ * borrowed): request id, security headers, pre-hook, route match (404/405),
+ * 413 when too_large, access log, metrics. */
+void http__run(struct http_server *s, const struct _u_request *req, struct _u_response *resp,
+               int too_large);
+
+/* http_body.c: MHD's access handler for our servers (cls: the server). It
+ * answers a request whose body is too large before reading the body
+ * (Content-Length) or as soon as the received total passes the limit, and
+ * closes the connection; anything else goes to ulfius. */
+enum MHD_Result http__access(void *cls, struct MHD_Connection *con, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_data_size, void **con_cls);
+/* 1 while this thread closes a connection after a refusal (MHD's "internal
+ * error" log line about it is expected). */
+int http__closing_refused(void);
 
 #endif

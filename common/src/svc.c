@@ -67,6 +67,8 @@ static int open_data(struct svc *s)
         nmigrations++;
     rc = db_migrate(cfg->database_url, def->schema, def->migrations, nmigrations,
                     cfg->db_timeout_ms);
+    if (rc == VALOR_E_CONFLICT) /* an applied migration changed: logged, a refusal (exit 2) */
+        return VALOR_E_INVALID;
     if (rc != VALOR_OK) {
         log_error(NULL, "startup", "migrations of schema %s failed (%s)", def->schema,
                   valor_err_name(rc));

@@ -1,6 +1,7 @@
 /* db: pool, error mapping, reconnect and migrations against the real
  * PostgreSQL of the test stack (DATABASE_URL). */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "testutil.h"
 #include "valor/db.h"
 #include "valor/err.h"
+#include "valor/log.h"
 
 static char schema[64];
 
@@ -104,6 +106,78 @@ static int backend_pid(struct db_conn *c)
     int pid = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
     return pid;
+}
+
+/* ---- captured log lines (log.c writes each line to fd 1 with one write) ---- */
+
+static int saved_stdout = -1;
+static char capture_path[64];
+
+static void capture_start(void)
+{
+    int fd;
+    fflush(stdout);
+    snprintf(capture_path, sizeof(capture_path), "/tmp/valor-test-db-%d.log", (int)getpid());
+    fd = open(capture_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    saved_stdout = dup(STDOUT_FILENO);
+    ck_assert_int_ge(saved_stdout, 0);
+    ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+    close(fd);
+}
+
+/* Restores stdout; returns what was written meanwhile (caller frees). */
+static char *capture_end(void)
+{
+    FILE *f;
+    char *buf = calloc(1, 65536);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_ge(dup2(saved_stdout, STDOUT_FILENO), 0);
+    close(saved_stdout);
+    f = fopen(capture_path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(capture_path);
+    return buf;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* The recorded sha256 of a migration (NULL column → ""), in buf. */
+static void recorded_sha(const char *name, char *buf, size_t len)
+{
+    PGconn *pg = admin();
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(sha256, '') FROM %s.schema_migrations WHERE name = $1", schema);
+    const char *v[] = {name};
+    PGresult *r = PQexecParams(pg, sql, 1, NULL, v, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", name,
+                  PQerrorMessage(pg));
+    snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(pg);
+}
+
+/* SHA-256 of sql computed by PostgreSQL (an implementation of its own). */
+static void pg_sha(const char *sql_text, char *buf, size_t len)
+{
+    PGconn *pg = admin();
+    const char *v[] = {sql_text};
+    PGresult *r = PQexecParams(pg, "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", 1, NULL,
+                               v, NULL, NULL, 0);
+    ck_assert(PQresultStatus(r) == PGRES_TUPLES_OK);
+    snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(pg);
 }
 
 /* ---- negative cases ---- */
@@ -210,6 +284,50 @@ START_TEST(test_failing_migration_rolls_back_run)
     ck_assert_int_eq(admin_long(sql), 1);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.schema_migrations", schema);
     ck_assert_int_eq(admin_long(sql), 1);
+    drop_schema();
+}
+END_TEST
+
+/* An applied migration whose SQL changed is refused: nothing else is applied,
+ * the recorded rows stay as they were, and one log line names the file. */
+START_TEST(test_changed_migration_refused)
+{
+    const struct db_migration v1[] = {
+        {"001_a.sql", "CREATE TABLE a(x int);"},
+        {"002_b.sql", "CREATE TABLE b(x int);"},
+    };
+    const struct db_migration v2[] = {
+        {"001_a.sql", "CREATE TABLE a(x int);"},
+        {"002_b.sql", "CREATE TABLE b(x int, y int);"}, /* edited after it was applied */
+        {"003_c.sql", "CREATE TABLE c(x int);"},
+    };
+    char before[80], after[80], sql[160];
+    new_schema();
+    ck_assert_int_eq(db_migrate(tu_env("DATABASE_URL"), schema, v1, 2, 2000), VALOR_OK);
+    recorded_sha("002_b.sql", before, sizeof(before));
+
+    capture_start();
+    int rc = db_migrate(tu_env("DATABASE_URL"), schema, v2, 3, 2000);
+    char *out = capture_end();
+    ck_assert_int_eq(rc, VALOR_E_CONFLICT);
+    ck_assert_msg(count_lines(out) == 1, "expected one log line, got: %s", out);
+    ck_assert_msg(strstr(out, "\"event\":\"migration_changed\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "002_b.sql") != NULL, "the line names the file: %s", out);
+    ck_assert_msg(strstr(out, "001_a.sql") == NULL, "%s", out);
+    free(out);
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.schema_migrations", schema);
+    ck_assert_int_eq(admin_long(sql), 2); /* 003 was not applied */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM pg_tables WHERE schemaname = '%s' AND tablename = 'c'", schema);
+    ck_assert_int_eq(admin_long(sql), 0);
+    recorded_sha("002_b.sql", after, sizeof(after));
+    ck_assert_str_eq(after, before);
+    /* the file restored: accepted again, and 003 applied */
+    const struct db_migration v3[] = {v1[0], v1[1], v2[2]};
+    ck_assert_int_eq(db_migrate(tu_env("DATABASE_URL"), schema, v3, 3, 2000), VALOR_OK);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.schema_migrations", schema);
+    ck_assert_int_eq(admin_long(sql), 3);
     drop_schema();
 }
 END_TEST
@@ -437,6 +555,60 @@ START_TEST(test_migrate_order_and_idempotent)
 }
 END_TEST
 
+/* Each applied migration records the SHA-256 of its SQL (checked against
+ * PostgreSQL's own sha256()). */
+START_TEST(test_migrate_records_sha256)
+{
+    const struct db_migration migs[] = {
+        {"001_one.sql", "CREATE TABLE one(x int);\n-- é, a non-ASCII byte sequence\n"},
+        {"002_two.sql", "CREATE TABLE two(x int);"},
+    };
+    char got[80], want[80];
+    new_schema();
+    ck_assert_int_eq(db_migrate(tu_env("DATABASE_URL"), schema, migs, 2, 2000), VALOR_OK);
+    for (int i = 0; i < 2; i++) {
+        recorded_sha(migs[i].name, got, sizeof(got));
+        pg_sha(migs[i].sql, want, sizeof(want));
+        ck_assert_int_eq(strlen(got), 64);
+        ck_assert_str_eq(got, want);
+    }
+    drop_schema();
+}
+END_TEST
+
+/* A schema_migrations table from before checksums (no sha256 column, rows
+ * without one) gets the column and every applied row's SHA-256 on the next
+ * run, and is checked from then on. */
+START_TEST(test_migrate_fills_missing_sha256)
+{
+    const struct db_migration migs[] = {
+        {"001_old.sql", "CREATE TABLE old(x int);"},
+        {"002_new.sql", "CREATE TABLE new(x int);"},
+    };
+    char sql[512], got[80], want[80];
+    new_schema();
+    snprintf(sql, sizeof(sql),
+             "CREATE SCHEMA %s; CREATE TABLE %s.schema_migrations(name text PRIMARY KEY, "
+             "applied_at timestamptz NOT NULL DEFAULT now()); CREATE TABLE %s.old(x int); "
+             "INSERT INTO %s.schema_migrations(name) VALUES ('001_old.sql')",
+             schema, schema, schema, schema);
+    admin_sql(sql);
+    ck_assert_int_eq(db_migrate(tu_env("DATABASE_URL"), schema, migs, 2, 2000), VALOR_OK);
+    for (int i = 0; i < 2; i++) {
+        recorded_sha(migs[i].name, got, sizeof(got));
+        pg_sha(migs[i].sql, want, sizeof(want));
+        ck_assert_str_eq(got, want);
+    }
+    /* from now on a change is caught */
+    const struct db_migration changed[] = {{"001_old.sql", "CREATE TABLE old(x bigint);"}, migs[1]};
+    capture_start();
+    int rc = db_migrate(tu_env("DATABASE_URL"), schema, changed, 2, 2000);
+    free(capture_end());
+    ck_assert_int_eq(rc, VALOR_E_CONFLICT);
+    drop_schema();
+}
+END_TEST
+
 #define NMIG_THREADS 8
 
 static const struct db_migration race_migs[] = {
@@ -483,6 +655,7 @@ static Suite *db_suite(void)
     tcase_add_test(neg, test_connect_timeout_honoured);
     tcase_add_test(neg, test_invalid_schema_and_url_rejected);
     tcase_add_test(neg, test_failing_migration_rolls_back_run);
+    tcase_add_test(neg, test_changed_migration_refused);
     tcase_add_test(neg, test_error_mapping);
     tcase_add_test(neg, test_failed_transaction_rolled_back_on_release);
     suite_add_tcase(s, neg);
@@ -491,6 +664,8 @@ static Suite *db_suite(void)
     tcase_add_test(pos, test_reconnect_after_backend_killed);
     tcase_add_test(pos, test_connection_per_thread);
     tcase_add_test(pos, test_migrate_order_and_idempotent);
+    tcase_add_test(pos, test_migrate_records_sha256);
+    tcase_add_test(pos, test_migrate_fills_missing_sha256);
     tcase_add_test(pos, test_concurrent_migrations_apply_once);
     suite_add_tcase(s, pos);
     return s;

@@ -1,6 +1,12 @@
 /* http: a real server on an ephemeral port, driven by libcurl. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -287,19 +293,264 @@ START_TEST(test_wrong_method_405)
 {
     struct resp r = request(NULL, "PUT", "/api/runs/abc", NULL, "{}", 2, 0);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET");
+    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET, HEAD, OPTIONS");
     resp_free(&r);
     r = get("/echo", NULL);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "POST");
+    ck_assert_str_eq(header(&r, "Allow"), "OPTIONS, POST");
     resp_free(&r);
     r = request(NULL, "DELETE", "/files/a/b/c", NULL, NULL, 0, 0);
     assert_error(&r, 405, "Method not allowed");
-    ck_assert_str_eq(header(&r, "Allow"), "GET");
+    ck_assert_str_eq(header(&r, "Allow"), "GET, HEAD, OPTIONS");
     resp_free(&r);
     /* a parameter needs a segment: /api/runs/ is not /api/runs/:run_id */
     r = request(NULL, "PUT", "/api/runs/", NULL, NULL, 0, 0);
     assert_error(&r, 404, "Not found");
+    resp_free(&r);
+}
+END_TEST
+
+/* The response headers without the ones that differ between any two
+ * answers (Date, X-Request-ID), in order, one per line. */
+static void stable_headers(const struct resp *r, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *l = r->headers.p; l != NULL && *l != '\0';) {
+        const char *eol = strstr(l, "\r\n");
+        size_t ll = eol ? (size_t)(eol - l) : strlen(l);
+        if (ll > 0 && strncasecmp(l, "Date:", 5) != 0 && strncasecmp(l, "X-Request-ID:", 13) != 0 &&
+            used + ll + 2 < len) {
+            memcpy(out + used, l, ll);
+            used += ll;
+            out[used++] = '\n';
+            out[used] = '\0';
+        }
+        l = eol ? eol + 2 : l + ll;
+    }
+}
+
+/* HEAD then GET of `path` on one raw connection (extra: more header lines,
+ * each ending in CRLF, or ""): what follows the HEAD answer's head must be
+ * the GET's status line — a body after the HEAD head would come first.
+ * Returns the first bytes after the HEAD head, in out. */
+static void head_then_get(int port, const char *path, const char *extra, char *out, size_t len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* a hang guard */
+    char req[2048], buf[16384];
+    size_t have = 0;
+    char *end = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int n = snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "HEAD %s: no complete head", path);
+        have += (size_t)got;
+    }
+    size_t rest = have - (size_t)(end + 4 - buf);
+    memmove(buf, end + 4, rest);
+    have = rest;
+    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while (have < 12) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "GET %s after HEAD: no answer", path);
+        have += (size_t)got;
+    }
+    buf[have] = '\0';
+    snprintf(out, len, "%.12s", buf);
+    close(fd);
+}
+
+/* HEAD on every GET route: the same status and headers (Content-Length
+ * included) and no body; OPTIONS: 204 with the path's Allow. */
+START_TEST(test_head_and_options)
+{
+    static const char *const paths[] = {"/health", "/api/runs/42?q=x", "/api/runs/last",
+                                        "/files/a/b", "/metrics"};
+    char g[2048], h[2048];
+    struct resp r, hr;
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        r = get(paths[i], NULL);
+        hr = request(NULL, "HEAD", paths[i], NULL, NULL, 0, 0);
+        ck_assert_int_eq(hr.rc, CURLE_OK);
+        ck_assert_int_eq(hr.status, r.status);
+        ck_assert_int_eq(hr.body.n, 0);
+        stable_headers(&r, g, sizeof(g));
+        stable_headers(&hr, h, sizeof(h));
+        if (strcmp(paths[i], "/metrics") != 0) /* the metrics text grows between the two */
+            ck_assert_str_eq(h, g);
+        ck_assert_msg(strstr(h, "Content-Length: ") != NULL, "%s: %s", paths[i], h);
+        ck_assert_ptr_nonnull(header(&hr, "X-Request-ID"));
+        resp_free(&r);
+        resp_free(&hr);
+        char next[16];
+        head_then_get(http_server_port(srv), paths[i], "", next, sizeof(next));
+        ck_assert_msg(strncmp(next, "HTTP/1.1 ", 9) == 0, "%s: a body after HEAD: %s", paths[i],
+                      next);
+    }
+    /* a HEAD whose path has no GET: 405, the same Allow as for any other method */
+    hr = request(NULL, "HEAD", "/echo", NULL, NULL, 0, 0);
+    ck_assert_int_eq(hr.status, 405);
+    ck_assert_str_eq(header(&hr, "Allow"), "OPTIONS, POST");
+    ck_assert_int_eq(hr.body.n, 0);
+    resp_free(&hr);
+    hr = request(NULL, "HEAD", "/nope", NULL, NULL, 0, 0);
+    ck_assert_int_eq(hr.status, 404);
+    resp_free(&hr);
+
+    r = request(NULL, "OPTIONS", "/api/runs/7", NULL, NULL, 0, 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(header(&r, "Allow"), "DELETE, GET, HEAD, OPTIONS");
+    ck_assert_int_eq(r.body.n, 0);
+    ck_assert_ptr_nonnull(header(&r, "X-Request-ID"));
+    ck_assert_str_eq(header(&r, "X-Content-Type-Options"), "nosniff");
+    resp_free(&r);
+    r = request(NULL, "OPTIONS", "/echo", NULL, NULL, 0, 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(header(&r, "Allow"), "OPTIONS, POST");
+    resp_free(&r);
+    r = request(NULL, "OPTIONS", "/nope/nothing", NULL, NULL, 0, 0);
+    assert_error(&r, 404, "Not found");
+    resp_free(&r);
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
+}
+END_TEST
+
+/* ---- raw sockets: what the server does before and while a body arrives ---- */
+
+static int raw_connect(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* hang guard on every read */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* Reads until the server closes (EOF, or a reset after its answer): returns
+ * what arrived (caller frees); *closed 1 when the end was a close, 0 when the
+ * hang guard expired with the connection still open. */
+static char *raw_read_to_close(int fd, size_t *len, int *closed)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    ck_assert_ptr_nonnull(buf);
+    *closed = 0;
+    for (;;) {
+        ssize_t got = recv(fd, buf + n, cap - n, 0);
+        if (got > 0) {
+            n += (size_t)got;
+            if (n == cap) {
+                cap *= 2;
+                buf = realloc(buf, cap + 1);
+                ck_assert_ptr_nonnull(buf);
+            }
+            continue;
+        }
+        *closed = got == 0 || errno == ECONNRESET;
+        break;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* A body declared far over the limit is refused from its headers: the 413 of
+ * the pipeline (JSON, request id, security headers) comes back although not
+ * one body byte was sent, no 100 Continue comes first, and the server closes
+ * the connection instead of waiting for the body. */
+START_TEST(test_413_before_the_body)
+{
+    static const char *const heads[] = {
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1073741824\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n",
+        /* a path no route serves: its 404, just as early */
+        "PUT /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 1073741824\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        int fd = raw_connect(http_server_port(srv)), closed = 0;
+        size_t len = 0;
+        ck_assert_int_eq(write(fd, heads[i], strlen(heads[i])), (ssize_t)strlen(heads[i]));
+        char *got = raw_read_to_close(fd, &len, &closed);
+        close(fd);
+        ck_assert_msg(closed, "case %zu: the connection stayed open (waiting for the body): %s", i,
+                      got);
+        if (i < 2) {
+            ck_assert_msg(strncmp(got, "HTTP/1.1 413 ", 13) == 0, "case %zu: %s", i, got);
+            ck_assert_msg(strstr(got, "{\"error\":\"Request body too large\",\"request_id\":\"") !=
+                              NULL,
+                          "%s", got);
+            ck_assert_msg(strstr(got, "100 Continue") == NULL, "%s", got);
+        } else {
+            ck_assert_msg(strncmp(got, "HTTP/1.1 404 ", 13) == 0, "case %zu: %s", i, got);
+        }
+        ck_assert_msg(strcasestr(got, "\r\nConnection: close\r\n") != NULL, "%s", got);
+        ck_assert_msg(strcasestr(got, "\r\nX-Request-ID: ") != NULL, "%s", got);
+        ck_assert_msg(strcasestr(got, "\r\nX-Content-Type-Options: nosniff\r\n") != NULL, "%s",
+                      got);
+        free(got);
+    }
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
+}
+END_TEST
+
+/* A chunked body (no length) is refused as soon as the total passes the
+ * limit: the 413 arrives and the connection is closed while the client is
+ * still sending — it never gets to send the 64 MiB it meant to. */
+START_TEST(test_413_chunked_once_over_the_limit)
+{
+    const char *head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    const size_t chunk = 64 * 1024, want = 64 * (size_t)MIB;
+    char *piece = malloc(chunk + 32);
+    int fd = raw_connect(http_server_port(srv)), closed = 0, n;
+    size_t sent = 0, len = 0;
+
+    ck_assert_ptr_nonnull(piece);
+    n = snprintf(piece, 32, "%zx\r\n", chunk);
+    memset(piece + n, ' ', chunk);
+    memcpy(piece + n + chunk, "\r\n", 2);
+    ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    while (sent < want) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 0) > 0)
+            break; /* the answer (or the close) is there */
+        ssize_t w = send(fd, piece, (size_t)n + chunk + 2, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* reset: the server closed */
+        sent += chunk;
+    }
+    char *got = raw_read_to_close(fd, &len, &closed);
+    close(fd);
+    free(piece);
+    ck_assert_msg(sent < want, "the server read the whole %zu-byte body", want);
+    ck_assert_msg(sent > MIB, "refused after only %zu bytes (the limit is %d)", sent, MIB);
+    ck_assert_msg(strncmp(got, "HTTP/1.1 413 ", 13) == 0, "after %zu bytes: %s", sent, got);
+    ck_assert_msg(strstr(got, "{\"error\":\"Request body too large\"") != NULL, "%s", got);
+    ck_assert_msg(strcasestr(got, "\r\nConnection: close\r\n") != NULL, "%s", got);
+    ck_assert_msg(strcasestr(got, "\r\nX-Request-ID: ") != NULL, "%s", got);
+    ck_assert_msg(closed, "the connection stayed open");
+    free(got);
+    ck_assert_int_eq(atomic_load(&echo_calls), 0);
+
+    /* the server is fine afterwards: a body at the limit still goes through */
+    struct resp r = post_json("/echo", "{\"a\":1}");
+    ck_assert_int_eq(r.status, 200);
     resp_free(&r);
 }
 END_TEST
@@ -721,6 +972,8 @@ int main(void)
     tcase_add_test(neg, test_unknown_path_404);
     tcase_add_test(neg, test_wrong_method_405);
     tcase_add_test(neg, test_too_large_413);
+    tcase_add_test(neg, test_413_before_the_body);
+    tcase_add_test(neg, test_413_chunked_once_over_the_limit);
     tcase_add_test(neg, test_invalid_json_400);
     tcase_add_test(neg, test_duplicate_keys_400);
     tcase_add_test(neg, test_wrong_content_type_415);
@@ -731,6 +984,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_echo_200);
+    tcase_add_test(tc, test_head_and_options);
     tcase_add_test(tc, test_request_id);
     tcase_add_test(tc, test_literal_template_wins);
     tcase_add_test(tc, test_route_params_decoded);

@@ -1,5 +1,6 @@
 /* svc: a tiny service started in-process against the test stack
  * (DATABASE_URL, REDIS_URL, NATS_URL), on an ephemeral port. */
+#include <fcntl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -138,6 +139,43 @@ START_TEST(test_production_placeholder_secret_refused)
 }
 END_TEST
 
+/* The refusal of a changed migration as a process sees it: svc_main()
+ * returns 2 (the exit status) and the only log line is the one naming the
+ * file. */
+START_TEST(test_changed_migration_exit_2)
+{
+    char *argv[] = {"testsvc", NULL}, path[64], out[8192];
+    struct svc *s = NULL;
+    setenv("JWT_SECRET_KEY", "a-development-secret-of-more-than-32-bytes", 1); /* no warning */
+    setenv("SECRET_KEY", "another-development-secret-of-32-bytes-or-more", 1);
+    ck_assert_int_eq(svc_start(&def, &s), VALOR_OK);
+    svc_stop(s);
+
+    migs[1].sql = "CREATE TABLE widgets (id bigserial PRIMARY KEY, name text NOT NULL);";
+    snprintf(path, sizeof(path), "/tmp/valor-test-svc-%d.log", (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(STDOUT_FILENO);
+    ck_assert(fd >= 0 && saved >= 0);
+    fflush(stdout);
+    ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+    close(fd);
+    int status = svc_main(&def, 1, argv);
+    ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+    close(saved);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+
+    ck_assert_int_eq(status, 2);
+    ck_assert_msg(n > 0 && strchr(out, '\n') == out + n - 1, "one log line expected: %s", out);
+    ck_assert_msg(strstr(out, "\"level\":\"error\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "001_widgets.sql") != NULL, "the line names the file: %s", out);
+    ck_assert_int_eq(cleanup_calls, 1); /* the first start only: the refusal set up no routes */
+}
+END_TEST
+
 START_TEST(test_redis_down_ready_503)
 {
     char url[64];
@@ -216,6 +254,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_production_placeholder_secret_refused);
+    tcase_add_test(tc, test_changed_migration_exit_2);
     tcase_add_test(tc, test_redis_down_ready_503);
     tcase_add_test(tc, test_service_up);
     tcase_add_test(tc, test_shared_smoke);

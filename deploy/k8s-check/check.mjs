@@ -13,6 +13,15 @@
 //    - every Deployment has a HorizontalPodAutoscaler and a PodDisruptionBudget that select it;
 //    - no Secret is rendered (secrets are created out of band, never committed);
 //      --allow-secrets lifts this for the committed template (placeholders only).
+// 3. Sizing (--measured FILE, the bench/results.md of `make bench`), for every container of a
+//    Deployment labelled app.kubernetes.io/component gateway or service:
+//    - requests.memory within 1.5–4 ×, limits.memory within 3–12 × the RSS measured for it
+//      under 256 connections (the row "RSS <container>, 256 connections | N | MiB"); a container
+//      with no such row is a problem;
+//    - requests ≤ limits for cpu and memory;
+//    - WORKER_THREADS set (in env, or in a ConfigMap of envFrom) to an integer from 1 to what the
+//      binary's default would be for the cpu limit (cpus.h): services 2 per CPU, at least 4;
+//      the gateway 8 per CPU, at least 16; never over 64 (a fraction of a CPU counts as one).
 // Prints one line per problem and a summary; exits 1 when there is any problem.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -164,9 +173,89 @@ function checkPolicy() {
   }
 }
 
+// "48Mi" → bytes; NaN when not a quantity.
+function memBytes(q) {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q ?? ""));
+  if (!m) return NaN;
+  const mult = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (m[2] ? mult[m[2]] : 1);
+}
+
+// "500m" / "1" / "2.5" → CPUs; NaN when not a quantity.
+function cpus(q) {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(String(q ?? ""));
+  if (!m) return NaN;
+  return Number(m[1]) / (m[2] ? 1000 : 1);
+}
+
+function loadMeasured(file) {
+  const rss = new Map();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^\| RSS ([A-Za-z0-9_-]+), 256 connections \| ([0-9.]+) \| MiB \|/.exec(line);
+    if (m) rss.set(m[1], Number(m[2]) * 2 ** 20);
+  }
+  return rss;
+}
+
+function envValue(c, name) {
+  const e = (c.env ?? []).find((x) => x.name === name);
+  if (e) return e.value;
+  for (const src of c.envFrom ?? []) {
+    const prefix = src.prefix ?? "";
+    if (!name.startsWith(prefix)) continue;
+    const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === src.configMapRef?.name);
+    const v = cm?.data?.[name.slice(prefix.length)];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+const MIB = 2 ** 20;
+
+function checkSizing(rss) {
+  for (const obj of objects) {
+    if (obj.kind !== "Deployment") continue;
+    const component = obj.spec?.template?.metadata?.labels?.["app.kubernetes.io/component"];
+    if (component !== "gateway" && component !== "service") continue;
+    for (const c of podSpecOf(obj)?.containers ?? []) {
+      const where = `container ${c.name}`;
+      const req = c.resources?.requests ?? {};
+      const lim = c.resources?.limits ?? {};
+      const peak = rss.get(c.name);
+      const rm = memBytes(req.memory), lm = memBytes(lim.memory);
+      if (peak === undefined) {
+        problem(obj, `${where}: no RSS measured for it under 256 connections in the bench results`);
+      } else {
+        const fig = `${(peak / MIB).toFixed(1)} MiB measured`;
+        if (!(rm >= 1.5 * peak && rm <= 4 * peak))
+          problem(obj, `${where}: requests.memory ${req.memory} is not 1.5–4 × the ${fig}`);
+        if (!(lm >= 3 * peak && lm <= 12 * peak))
+          problem(obj, `${where}: limits.memory ${lim.memory} is not 3–12 × the ${fig}`);
+      }
+      if (!(rm <= lm)) problem(obj, `${where}: requests.memory is above limits.memory`);
+      const rc = cpus(req.cpu), lc = cpus(lim.cpu);
+      if (!(rc <= lc)) problem(obj, `${where}: requests.cpu is above limits.cpu`);
+      const per = component === "gateway" ? 8 : 2, floor = component === "gateway" ? 16 : 4;
+      const max = Math.min(64, Math.max(floor, per * Math.ceil(lc)));
+      const wt = envValue(c, "WORKER_THREADS");
+      if (wt === undefined) {
+        problem(obj, `${where}: WORKER_THREADS is not set (at most ${max} for cpu ${lim.cpu})`);
+      } else if (!/^[0-9]+$/.test(String(wt)) || Number(wt) < 1 || Number(wt) > max) {
+        problem(obj, `${where}: WORKER_THREADS ${wt} does not fit cpu ${lim.cpu} (1 to ${max})`);
+      }
+    }
+  }
+}
+
 let files = process.argv.slice(2);
 const allowSecrets = files.includes("--allow-secrets");
 files = files.filter((f) => f !== "--allow-secrets");
+let measured = null;
+const mi = files.indexOf("--measured");
+if (mi >= 0) {
+  measured = files[mi + 1];
+  files.splice(mi, 2);
+}
 if (files.length === 0) {
   console.error("usage: check.mjs FILE... (multi-document YAML, - for stdin)");
   process.exit(2);
@@ -174,6 +263,7 @@ if (files.length === 0) {
 for (const f of files) load(f);
 for (const obj of objects) await checkSchema(obj);
 checkPolicy();
+if (measured !== null) checkSizing(loadMeasured(measured));
 for (const p of problems) console.log(`FAIL ${p}`);
 console.log(`k8s-check: ${objects.length} objects, ${problems.length} problems`);
 process.exit(problems.length === 0 ? 0 : 1);

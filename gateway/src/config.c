@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "valor/cpus.h"
 #include "valor/err.h"
 
 static const struct {
@@ -140,9 +141,10 @@ int gw_cidr_contains(const struct gw_cidr *list, size_t n, const char *ip)
 /* A gateway worker waits on Redis and on the upstream for every request
  * (upstream.h): it needs more threads than cores to keep the cores busy.
  * 8 per core, 16 to 64 (measured in docs/gateway.md, "Benchmark"). */
+/* 8 per CPU this process may use, the cgroup's CPU quota included. */
 static int gw_default_workers(void)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), n = cores > 0 ? 8 * cores : 16;
+    long n = 8L * cpus_available();
     return (int)(n < 16 ? 16 : n > 64 ? 64 : n);
 }
 

@@ -24,7 +24,10 @@ int gw_cors_apply(const struct gw_config *cfg, struct http_ctx *ctx)
 {
     const char *origin = http_header(ctx, "Origin");
     struct _u_map *h = ctx->resp->map_header;
-    int preflight = strcmp(ctx->req->http_verb, "OPTIONS") == 0;
+    /* A CORS preflight is an OPTIONS with Access-Control-Request-Method; any
+     * other OPTIONS gets the path's Allow from the http module (204). */
+    int preflight = strcmp(ctx->req->http_verb, "OPTIONS") == 0 &&
+                    http_header(ctx, "Access-Control-Request-Method") != NULL;
 
     if (gw_cors_allowed(cfg, origin)) {
         u_map_put(h, "Access-Control-Allow-Origin", origin);

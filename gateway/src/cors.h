@@ -2,8 +2,10 @@
  *
  * An Origin on the CORS_ORIGINS allow-list gets Access-Control-Allow-Origin
  * (the origin itself), Vary: Origin, Access-Control-Allow-Credentials: true and
- * Access-Control-Expose-Headers on every response; a preflight (OPTIONS, any
- * path) is answered 204 here with Allow-Methods, Allow-Headers and Max-Age 600.
+ * Access-Control-Expose-Headers on every response; a preflight (OPTIONS with
+ * Access-Control-Request-Method, any path) is answered 204 here with
+ * Allow-Methods, Allow-Headers and Max-Age 600. Any other OPTIONS is left to
+ * the http module: 204 with the path's Allow (404 for an unknown path).
  * Any other origin gets no CORS header at all; its request is not altered. */
 #ifndef VALOR_GW_CORS_H
 #define VALOR_GW_CORS_H
@@ -12,7 +14,7 @@
 
 struct http_ctx;
 
-#define GW_CORS_ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+#define GW_CORS_ALLOW_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 #define GW_CORS_ALLOW_HEADERS                                                                      \
     "Authorization, Content-Type, X-Tenant-ID, X-Request-ID, If-Match, If-None-Match"
 #define GW_CORS_EXPOSE_HEADERS                                                                     \

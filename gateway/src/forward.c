@@ -37,9 +37,12 @@ static const char *const fwd_response_headers[] = {
     "Cache-Control",
     "Content-Disposition",
     "Content-Security-Policy",
+    "Content-Length", /* captured, not copied: the length a HEAD answer announces */
 };
-#define N_RESP_HEADERS (sizeof(fwd_response_headers) / sizeof(fwd_response_headers[0]))
-_Static_assert(N_RESP_HEADERS <= GW_UP_MAX_WANT, "raise GW_UP_MAX_WANT");
+#define N_WANT (sizeof(fwd_response_headers) / sizeof(fwd_response_headers[0]))
+#define N_RESP_HEADERS (N_WANT - 1) /* the ones copied back */
+#define WANT_CONTENT_LENGTH (N_WANT - 1)
+_Static_assert(N_WANT <= GW_UP_MAX_WANT, "raise GW_UP_MAX_WANT");
 
 /* Idle connections older than this are not reused: below the services'
  * CONNECTION_TIMEOUT_S (default 30), so the gateway rarely picks a
@@ -306,10 +309,36 @@ static void reply_upstream_error(struct http_ctx *ctx, const char *service, unsi
     http_reply_json(ctx, status, body);
 }
 
+/* The body of a HEAD answer: never read (libmicrohttpd sends no body for
+ * HEAD), it only carries the length. */
+static ssize_t head_no_body(void *ud, uint64_t offset, char *out, size_t max)
+{
+    (void)ud;
+    (void)offset;
+    (void)out;
+    (void)max;
+    return U_STREAM_END;
+}
+
+/* The Content-Length a HEAD answer announced, -1 when none (or not a number). */
+static long long head_length(const struct gw_up_response *r)
+{
+    const char *v = r->header[WANT_CONTENT_LENGTH];
+    char *end = NULL;
+    if (v == NULL || *v < '0' || *v > '9')
+        return -1;
+    long long n = strtoll(v, &end, 10);
+    return end != v && *end == '\0' && n >= 0 ? n : -1;
+}
+
 static void copy_response(struct http_ctx *ctx, const struct gw_up_response *r)
 {
+    long long head_len = strcmp(ctx->req->http_verb, "HEAD") == 0 ? head_length(r) : -1;
     if (r->body_len > 0)
         ulfius_set_binary_body_response(ctx->resp, r->status, r->body, r->body_len);
+    else if (head_len > 0) /* HEAD: announce the service's length, send nothing */
+        ulfius_set_stream_response(ctx->resp, r->status, head_no_body, NULL, (uint64_t)head_len,
+                                   4096, NULL);
     else
         ctx->resp->status = r->status;
     for (size_t i = 0; i < N_RESP_HEADERS; i++)
@@ -367,7 +396,7 @@ static int attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service sv
         .max_age_ms = GW_MAX_CONN_AGE_MS,
         .max_body = GW_MAX_UPSTREAM_BODY,
         .want = fwd_response_headers,
-        .nwant = N_RESP_HEADERS,
+        .nwant = N_WANT,
     };
 
     if (build_line(req, pick, &t->line) != VALOR_OK)

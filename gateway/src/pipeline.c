@@ -123,7 +123,10 @@ static void handle(struct http_ctx *ctx)
         snprintf(ctx->user, sizeof(ctx->user), "%s", claims.sub);
         ctx->log.tenant_id = ctx->tenant;
         ctx->log.user_id = ctx->user;
-        int write = strcmp(ctx->req->http_verb, "GET") != 0 && !(r->flags & GW_R_ANY_ROLE);
+        /* HEAD is served by the GET route (common/http) and reads like it */
+        int read =
+            strcmp(ctx->req->http_verb, "GET") == 0 || strcmp(ctx->req->http_verb, "HEAD") == 0;
+        int write = !read && !(r->flags & GW_R_ANY_ROLE);
         if (gw_auth_tenant(ctx, &claims, (r->flags & GW_R_TENANT) != 0) != VALOR_OK ||
             gw_auth_role(ctx, &claims, write, (r->flags & GW_R_ADMIN) != 0) != VALOR_OK)
             return;

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "ratelimit.h"
 #include "valor/bus.h"
+#include "valor/clock.h"
 #include "valor/err.h"
 #include "valor/http.h"
 #include "valor/log.h"
@@ -46,6 +47,7 @@ struct gw_ws {
     natsSubscription *sub;
     pthread_t sub_thread;
     int sub_thread_started;
+    pthread_cond_t sub_cv; /* wakes the subscriber's retry wait when stopping */
 };
 
 static void client_free(struct ws_client *c)
@@ -110,28 +112,30 @@ static void on_event(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     natsMsg_Destroy(msg);
 }
 
-/* Subscribes as soon as NATS is connected (the bus connects in the background). */
+/* Subscribes as soon as NATS is connected (the bus connects in the
+ * background), retrying every 100 ms; stopping ends the wait at once. */
 static void *subscriber_main(void *arg)
 {
     struct gw_ws *ws = arg;
-    for (;;) {
-        pthread_mutex_lock(&ws->mu);
-        int stop = ws->stopping;
+    struct timespec dl;
+
+    pthread_mutex_lock(&ws->mu);
+    while (!ws->stopping) {
         pthread_mutex_unlock(&ws->mu);
-        if (stop)
-            return NULL;
         natsConnection *nc = bus_nats(ws->bus);
-        if (nc != NULL) {
-            natsSubscription *sub = NULL;
-            if (natsConnection_Subscribe(&sub, nc, WS_SUBJECT, on_event, ws) == NATS_OK) {
-                pthread_mutex_lock(&ws->mu);
-                ws->sub = sub;
-                pthread_mutex_unlock(&ws->mu);
-                return NULL;
-            }
+        natsSubscription *sub = NULL;
+        if (nc != NULL && natsConnection_Subscribe(&sub, nc, WS_SUBJECT, on_event, ws) == NATS_OK) {
+            pthread_mutex_lock(&ws->mu);
+            ws->sub = sub;
+            break;
         }
-        usleep(100 * 1000);
+        pthread_mutex_lock(&ws->mu);
+        clock_deadline(&dl, 100);
+        while (!ws->stopping && pthread_cond_timedwait(&ws->sub_cv, &ws->mu, &dl) == 0)
+            ;
     }
+    pthread_mutex_unlock(&ws->mu);
+    return NULL;
 }
 
 int gw_ws_new(const struct gw_config *cfg, struct bus *bus, struct gw_ratelimit *rl,
@@ -148,6 +152,7 @@ int gw_ws_new(const struct gw_config *cfg, struct bus *bus, struct gw_ratelimit 
     ws->rl = rl;
     vjwt_params_from_cfg(&ws->jwt, &cfg->base);
     pthread_mutex_init(&ws->mu, NULL);
+    clock_cond_init(&ws->sub_cv);
     if (reg != NULL)
         rc = metrics_family_new(reg, METRICS_GAUGE, "websocket_connections",
                                 "Open websocket feed connections.", 0, NULL, NULL, 0, &ws->gauge);
@@ -377,6 +382,7 @@ void gw_ws_shutdown(struct gw_ws *ws, int wait_ms)
         return;
     pthread_mutex_lock(&ws->mu);
     ws->stopping = 1;
+    pthread_cond_broadcast(&ws->sub_cv);
     for (struct ws_client *c = ws->clients; c != NULL; c = c->next) {
         c->closing = 1;
         pthread_cond_signal(&c->cv);
@@ -398,6 +404,7 @@ void gw_ws_free(struct gw_ws *ws)
         return;
     pthread_mutex_lock(&ws->mu);
     ws->stopping = 1;
+    pthread_cond_broadcast(&ws->sub_cv);
     pthread_mutex_unlock(&ws->mu);
     if (ws->sub_thread_started)
         pthread_join(ws->sub_thread, NULL);
@@ -408,6 +415,7 @@ void gw_ws_free(struct gw_ws *ws)
         ws->clients = c->next;
         client_free(c);
     }
+    pthread_cond_destroy(&ws->sub_cv);
     pthread_mutex_destroy(&ws->mu);
     free(ws);
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "testutil.h"
+#include "valor/cpus.h"
 #include "valor/err.h"
 
 static const char *const vars[] = {"AUTH_SERVICE_URL",
@@ -115,10 +116,10 @@ START_TEST(test_worker_threads)
 {
     struct gw_config c;
     char err[256] = "";
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = cpus_available(); /* the cgroup's CPU quota counts (cpus.h) */
     clear_env();
     ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
-    /* blocking workers: 8 per core, 16 to 64 */
+    /* blocking workers: 8 per usable core, 16 to 64 */
     ck_assert_int_eq(c.base.worker_threads, cores * 8 < 16 ? 16 : cores * 8 > 64 ? 64 : cores * 8);
     gw_config_free(&c);
     setenv("WORKER_THREADS", "3", 1);

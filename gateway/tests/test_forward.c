@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ static struct upstream ups[GW_SVC_COUNT] = {
     {"auth", NULL, 0}, {"runs", NULL, 0}, {"financial", NULL, 0}, {"deals", NULL, 0}};
 static struct gw *gw;
 static int gw_port_no;
+static char fixed_method[16]; /* the method /fixed last arrived with (an upstream thread writes) */
 static char tenant[64];
 static char *token; /* an admin of `tenant` */
 static char auth_hdr[1024], tenant_hdr[128];
@@ -63,6 +65,12 @@ static void echo(struct http_ctx *ctx)
         usleep(SLOW_READY_MS * 1000);
     if (path_ends_with(path, "/slow"))
         usleep(SLOW_MS * 1000);
+    if (path_ends_with(path, "/fixed")) { /* the same answer, byte for byte, every time */
+        snprintf(fixed_method, sizeof(fixed_method), "%s", req->http_verb);
+        u_map_put(ctx->resp->map_header, "ETag", "\"fixed-1\"");
+        http_reply_json(ctx, 200, json_pack("{s:s, s:s}", "upstream", up->name, "data", "fixed"));
+        return;
+    }
     if (path_ends_with(path, "/huge")) {
         char *big = malloc(HUGE_BYTES);
         memset(big, 'x', HUGE_BYTES);
@@ -529,6 +537,87 @@ START_TEST(test_response_headers_copied_back)
 }
 END_TEST
 
+/* HEAD then GET of `path` on one raw connection (extra: more header lines,
+ * each ending in CRLF, or ""): what follows the HEAD answer's head must be
+ * the GET's status line — a body after the HEAD head would come first.
+ * Returns the first bytes after the HEAD head, in out. */
+static void head_then_get(int port, const char *path, const char *extra, char *out, size_t len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* a hang guard */
+    char req[2048], buf[16384];
+    size_t have = 0;
+    char *end = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int n = snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "HEAD %s: no complete head", path);
+        have += (size_t)got;
+    }
+    size_t rest = have - (size_t)(end + 4 - buf);
+    memmove(buf, end + 4, rest);
+    have = rest;
+    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while (have < 12) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "GET %s after HEAD: no answer", path);
+        have += (size_t)got;
+    }
+    buf[have] = '\0';
+    snprintf(out, len, "%.12s", buf);
+    close(fd);
+}
+
+/* HEAD on a GET route is forwarded as HEAD, and the answer has the status and
+ * headers of the GET — the service's Content-Length included — and no body. */
+START_TEST(test_head_forwarded_as_head)
+{
+    struct tu_http_resp g, h;
+    char gv[128], hv[128];
+    static const char *const names[] = {
+        "Content-Length", "Content-Type",           "ETag",
+        "Cache-Control",  "X-Content-Type-Options", "X-RateLimit-Limit"};
+
+    json_decref(call("GET", "/api/runs/fixed", NULL, NULL, &g));
+    ck_assert_int_eq(g.status, 200);
+    ck_assert_str_eq(fixed_method, "GET");
+    fixed_method[0] = '\0';
+    call("HEAD", "/api/runs/fixed", NULL, NULL, &h);
+    ck_assert_int_eq(h.status, 200);
+    ck_assert_str_eq(fixed_method, "HEAD");
+    ck_assert_int_eq(h.len, 0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ck_assert_msg(tu_http_header(&g, names[i], gv, sizeof(gv)) == 0, "GET lacks %s", names[i]);
+        ck_assert_msg(tu_http_header(&h, names[i], hv, sizeof(hv)) == 0, "HEAD lacks %s", names[i]);
+        if (strcmp(names[i], "X-RateLimit-Limit") != 0)
+            ck_assert_str_eq(hv, gv);
+    }
+    ck_assert_int_eq(tu_http_header(&g, "Content-Length", gv, sizeof(gv)), 0);
+    ck_assert_int_eq(atoi(gv), (int)g.len);
+    tu_http_resp_free(&g);
+    tu_http_resp_free(&h);
+    char extra[1400], next[16];
+    snprintf(extra, sizeof(extra), "%s\r\n%s\r\n", auth_hdr, tenant_hdr);
+    head_then_get(gw_port_no, "/api/runs/fixed", extra, next, sizeof(next));
+    ck_assert_msg(strncmp(next, "HTTP/1.1 200", 12) == 0, "a body after HEAD: %s", next);
+
+    /* a HEAD on a route without GET: 405 from the gateway itself */
+    call("HEAD", "/api/dcf/calculate", NULL, NULL, &h);
+    ck_assert_int_eq(h.status, 405);
+    ck_assert_int_eq(tu_http_header(&h, "Allow", hv, sizeof(hv)), 0);
+    ck_assert_str_eq(hv, "OPTIONS, POST");
+    tu_http_resp_free(&h);
+}
+END_TEST
+
 START_TEST(test_keepalive_reuses_upstream_connections)
 {
     int ports[50], distinct = 0;
@@ -641,6 +730,7 @@ int main(void)
     tcase_add_test(up, test_request_forwarded_with_listed_headers_only);
     tcase_add_test(up, test_methods_and_request_id_generated);
     tcase_add_test(up, test_response_headers_copied_back);
+    tcase_add_test(up, test_head_forwarded_as_head);
     tcase_add_test(up, test_keepalive_reuses_upstream_connections);
     tcase_add_test(up, test_readiness_all_ok);
     tcase_add_test(up, test_system_routes_and_metrics);

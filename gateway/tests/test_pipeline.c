@@ -3,6 +3,12 @@
  * tenant (400/403), role (403), CORS and preflights, 404/405/413, request
  * ids, metrics. Every test uses its own tenant/user/IP, so the shared Redis
  * holds no state from another test or run. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include "gwtest.h"
 #include "valor/kv.h"
 
@@ -185,6 +191,15 @@ START_TEST(test_tenant_and_role_checks)
     j = as(viewer, tenant, "GET", "/api/runs/abc", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(j);
+    tu_http_resp_free(&r);
+    /* HEAD reads like GET: a viewer may, and the token is still required */
+    as(viewer, tenant, "HEAD", "/api/runs/abc", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.len, 0);
+    tu_http_resp_free(&r);
+    as(NULL, tenant, "HEAD", "/api/runs/abc", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_int_eq(r.len, 0);
     tu_http_resp_free(&r);
     j = as(viewer, tenant, "POST", "/api/dcf/calculate", NULL, "{}", &r);
     ck_assert_int_eq(r.status, 200);
@@ -379,6 +394,37 @@ START_TEST(test_cors)
     ck_assert_msg(strstr(r.headers, "Access-Control-") == NULL, "%s", r.headers);
     tu_http_resp_free(&r);
 
+    /* an OPTIONS that is not a preflight (no Access-Control-Request-Method):
+     * 204 with the path's Allow, CORS headers as on any request, no preflight
+     * answer; unknown path 404 */
+    gwt_call(port, "OPTIONS", "/api/runs/abc", get_ok, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "DELETE, GET, HEAD, OPTIONS");
+    ck_assert_int_eq(tu_http_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), 0);
+    ck_assert_int_eq(tu_http_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)), -1);
+    ck_assert_int_eq(tu_http_header(&r, "X-RateLimit-Limit", v, sizeof(v)), -1); /* not limited */
+    tu_http_resp_free(&r);
+    gwt_call(port, "OPTIONS", "/api/health", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, "GET, HEAD, OPTIONS");
+    tu_http_resp_free(&r);
+    json_decref(gwt_call(port, "OPTIONS", "/api/nothing-here", NULL, NULL, &r));
+    ck_assert_int_eq(r.status, 404);
+    tu_http_resp_free(&r);
+    /* HEAD of a system route: the GET's status and length, no body */
+    json_decref(gwt_call(port, "GET", "/", NULL, NULL, &r));
+    char len_get[32];
+    ck_assert_int_eq(tu_http_header(&r, "Content-Length", len_get, sizeof(len_get)), 0);
+    tu_http_resp_free(&r);
+    gwt_call(port, "HEAD", "/", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.len, 0);
+    ck_assert_int_eq(tu_http_header(&r, "Content-Length", v, sizeof(v)), 0);
+    ck_assert_str_eq(v, len_get);
+    tu_http_resp_free(&r);
+
     /* actual requests: allowed origin, even on an error; other origin untouched */
     json_decref(gwt_call(port, "GET", "/api/runs", get_ok, NULL, &r));
     ck_assert_int_eq(r.status, 401);
@@ -408,11 +454,11 @@ START_TEST(test_404_405_413_and_request_id)
     expect_error(gwt_call(port, "GET", "/api/nothing-here", NULL, NULL, &r), &r, 404, "Not found");
     j = gwt_call(port, "GET", "/api/dcf/calculate", NULL, NULL, &r);
     ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
-    ck_assert_str_eq(v, "POST");
+    ck_assert_str_eq(v, "OPTIONS, POST");
     expect_error(j, &r, 405, "Method not allowed");
     j = gwt_call(port, "PATCH", "/api/runs", NULL, NULL, &r);
     ck_assert_int_eq(tu_http_header(&r, "Allow", v, sizeof(v)), 0);
-    ck_assert_str_eq(v, "GET, POST");
+    ck_assert_str_eq(v, "GET, HEAD, OPTIONS, POST");
     expect_error(j, &r, 405, "Method not allowed");
 
     big = malloc(2u << 20);
@@ -421,6 +467,36 @@ START_TEST(test_404_405_413_and_request_id)
     j = as(tok, tenant, "POST", "/api/runs", NULL, big, &r);
     free(big);
     expect_error(j, &r, 413, "Request body too large");
+
+    /* refused from the headers alone: no body byte sent, the 413 (with its
+     * CORS headers) comes back and the connection is closed, before the
+     * token is even looked at */
+    {
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((unsigned short)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct timeval tv = {.tv_sec = 10}; /* hang guard */
+        const char *head = "POST /api/runs HTTP/1.1\r\nHost: t\r\nOrigin: http://app.test:8000\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n";
+        char buf[8192];
+        size_t n = 0;
+        ssize_t got = -1;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+        while (n < sizeof(buf) - 1 && (got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0)) > 0)
+            n += (size_t)got;
+        buf[n] = '\0';
+        ck_assert_msg(got == 0 || errno == ECONNRESET, "the connection stayed open: %s", buf);
+        close(fd);
+        ck_assert_msg(strncmp(buf, "HTTP/1.1 413 ", 13) == 0, "%s", buf);
+        ck_assert_msg(strstr(buf, "\"error\":\"Request body too large\"") != NULL, "%s", buf);
+        ck_assert_msg(strcasestr(buf, "\r\nAccess-Control-Allow-Origin: http://app.test:8000\r\n"),
+                      "%s", buf);
+        ck_assert_msg(strcasestr(buf, "\r\nConnection: close\r\n") != NULL, "%s", buf);
+    }
 
     const char *const rid[] = {"X-Request-ID: pipe.test_1", NULL};
     json_decref(gwt_call(port, "GET", "/api/nothing", rid, NULL, &r));

@@ -16,7 +16,7 @@
 #include "valor/log.h"
 
 #define FETCH_BATCH 64
-#define FETCH_WAIT_MS 500 /* also bounds how long stop() waits */
+#define FETCH_WAIT_MS 500
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define ACK_WAIT_NS (30LL * 1000 * 1000 * 1000)
@@ -26,6 +26,8 @@ struct audit_consumer {
     struct bus *bus;
     struct db_pool *pool;
     char durable[64];
+    /* Set and destroyed by the consumer thread only; under mu so that
+     * stop() can close it to end a Fetch that is waiting. */
     natsSubscription *sub;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -111,14 +113,44 @@ static int stopping(struct audit_consumer *ac)
     return stop;
 }
 
+/* Creates the durable consumer unless it exists. Subscribing to a consumer
+ * that exists binds to it, and a binding never deletes the consumer when it
+ * is unsubscribed: stop() relies on that. */
+static int ensure_consumer(struct audit_consumer *ac, jsCtx *js)
+{
+    jsConsumerConfig cc;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = ac->durable;
+    cc.AckPolicy = js_AckExplicit;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckWait = ACK_WAIT_NS;
+    cc.MaxAckPending = 1000;
+    cc.FilterSubject = BUS_SUBJECT_PREFIX ".>";
+    s = js_AddConsumer(&ci, js, BUS_STREAM, &cc, NULL, &jerr);
+    if (s != NATS_OK) /* already there (another replica, an earlier run)? */
+        s = js_GetConsumerInfo(&ci, js, BUS_STREAM, ac->durable, NULL, &jerr);
+    jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK) {
+        log_warn(NULL, "audit_consumer", "consumer %s not ready: %s (js error %d), retrying",
+                 ac->durable, natsStatus_GetText(s), (int)jerr);
+        return VALOR_E_UNAVAILABLE;
+    }
+    return VALOR_OK;
+}
+
 static int subscribe(struct audit_consumer *ac)
 {
     jsCtx *js = bus_js(ac->bus);
+    natsSubscription *sub = NULL;
     jsSubOptions so;
     jsErrCode jerr = 0;
     natsStatus s;
 
-    if (js == NULL || !bus_connected(ac->bus))
+    if (js == NULL || !bus_connected(ac->bus) || ensure_consumer(ac, js) != VALOR_OK)
         return VALOR_E_UNAVAILABLE;
     jsSubOptions_Init(&so);
     so.Stream = BUS_STREAM;
@@ -127,15 +159,30 @@ static int subscribe(struct audit_consumer *ac)
     so.Config.DeliverPolicy = js_DeliverAll;
     so.Config.AckWait = ACK_WAIT_NS;
     so.Config.MaxAckPending = 1000;
-    s = js_PullSubscribe(&ac->sub, js, BUS_SUBJECT_PREFIX ".>", ac->durable, NULL, &so, &jerr);
+    s = js_PullSubscribe(&sub, js, BUS_SUBJECT_PREFIX ".>", ac->durable, NULL, &so, &jerr);
     if (s != NATS_OK) {
-        ac->sub = NULL;
         log_warn(NULL, "audit_consumer", "subscribe failed: %s (js error %d), retrying",
                  natsStatus_GetText(s), (int)jerr);
         return VALOR_E_UNAVAILABLE;
     }
+    pthread_mutex_lock(&ac->mu);
+    ac->sub = sub;
+    if (ac->stop) /* stop() came first and found nothing to close */
+        natsSubscription_Unsubscribe(sub);
+    pthread_mutex_unlock(&ac->mu);
     log_info(NULL, "audit_consumer", "durable consumer %s subscribed", ac->durable);
     return VALOR_OK;
+}
+
+/* Closes and frees the subscription (consumer thread only); the durable
+ * consumer stays on the server. */
+static void drop_sub(struct audit_consumer *ac)
+{
+    pthread_mutex_lock(&ac->mu);
+    natsSubscription *sub = ac->sub;
+    ac->sub = NULL;
+    pthread_mutex_unlock(&ac->mu);
+    natsSubscription_Destroy(sub);
 }
 
 /* Handles one fetched batch; VALOR_E_UNAVAILABLE when the database failed
@@ -198,20 +245,19 @@ static void *consumer_main(void *arg)
             continue; /* nothing new */
         /* Disconnected: the library resubscribes on reconnect. Connected yet
          * failing: the consumer or the stream is gone — subscribe anew. */
+        if (stopping(ac))
+            break; /* stop() closed the subscription */
         if (bus_connected(ac->bus) && ++errors >= RESUBSCRIBE_AFTER) {
             log_warn(NULL, "audit_consumer", "fetch keeps failing (%s), re-subscribing",
                      natsStatus_GetText(s));
-            natsSubscription_Destroy(ac->sub);
-            ac->sub = NULL;
+            drop_sub(ac);
             errors = 0;
         }
         if (pause_ms(ac, backoff))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
-    /* Destroy, not Unsubscribe: the durable consumer stays on the server. */
-    natsSubscription_Destroy(ac->sub);
-    ac->sub = NULL;
+    drop_sub(ac);
     return NULL;
 }
 
@@ -252,6 +298,12 @@ void audit_consumer_stop(struct audit_consumer *ac)
         return;
     pthread_mutex_lock(&ac->mu);
     ac->stop = 1;
+    /* A Fetch waiting for messages returns as soon as its subscription is
+     * closed, so stopping waits for nothing. The consumer was bound, not
+     * created, by the subscription (ensure_consumer): unsubscribing keeps it
+     * on the server. */
+    if (ac->sub != NULL)
+        natsSubscription_Unsubscribe(ac->sub);
     pthread_cond_broadcast(&ac->cond);
     pthread_mutex_unlock(&ac->mu);
     pthread_join(ac->thread, NULL);

@@ -20,8 +20,9 @@ struct audit_consumer;
  * are borrowed and must outlive the consumer. */
 int audit_consumer_start(struct bus *bus, struct db_pool *pool, const char *durable,
                          struct audit_consumer **out);
-/* Stops and joins the thread (within about a second); keeps the durable
- * consumer on the server. NULL is a no-op. */
+/* Stops and joins the thread without waiting for a fetch to time out (its
+ * subscription is closed); keeps the durable consumer on the server. NULL is
+ * a no-op. */
 void audit_consumer_stop(struct audit_consumer *c);
 
 /* Stores one event payload (platform.md §3 shape) into audit_events through

@@ -349,7 +349,7 @@ START_TEST(test_wrong_method)
     DT_A(&r, "PUT", "/api/lbo/runs", "{}");
     dt_expect(&r, 405, "Method not allowed");
     ck_assert_int_eq(tu_http_header(&r.raw, "Allow", allow, sizeof(allow)), 0);
-    ck_assert_str_eq(allow, "GET, POST");
+    ck_assert_str_eq(allow, "GET, HEAD, OPTIONS, POST");
     DT_A(&r, "GET", "/api/lbo/calculate", NULL);
     dt_expect(&r, 405, "Method not allowed");
     dt_free(&r);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "store.h"
 #include "valor/http.h"
 #include "valor/jsonv.h"
 
@@ -35,6 +36,24 @@ void runs_random_seed(char *seed, size_t len);
  * by the caller on VALOR_OK. */
 int runs_compute(struct http_ctx *ctx, const json_t *inputs, const json_t *mc_settings,
                  json_t **out);
+
+/* A listing of api.md §3: GET /api/runs and GET /api/scenarios take the same
+ * query — page (≥ 1), per_page (1 … per_page_max), sort_by (created_at,
+ * updated_at, ticker), sort_order (asc, desc; default desc), ticker (exact,
+ * upper-cased) and q (substring of the ticker) — and differ only in these. */
+struct runs_list_spec {
+    enum store_listing what;
+    long per_page_default, per_page_max;
+    enum store_sort sort_default;
+};
+
+/* After authentication: reads the query (400 naming the parameter), lists
+ * one page of the tenant's rows (503/500 on failure, logged). On VALOR_OK
+ * the caller owns *rows (the array) and *page_info ({"page", "per_page",
+ * "total", "pages", "has_next", "has_prev", "next_num", "prev_num",
+ * "sort_by", "sort_order"}); otherwise it has replied. */
+int runs_list(struct http_ctx *ctx, const struct runs_list_spec *spec, json_t **rows,
+              json_t **page_info);
 
 void runs_h_create(struct http_ctx *ctx);
 void runs_h_list(struct http_ctx *ctx);

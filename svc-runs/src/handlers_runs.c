@@ -126,89 +126,25 @@ out:
     json_decref(body);
 }
 
-static const char *const sort_names[3] = {"created_at", "updated_at", "ticker"};
-
-/* Reads the list query; replies 400 on error. */
-static int list_query(struct http_ctx *ctx, struct store_run_query *q,
-                      char ticker[RUNS_TICKER_MAX + 1])
-{
-    struct jsonv_err e;
-    const char *sort_by = http_query(ctx, "sort_by"), *order = http_query(ctx, "sort_order");
-    const char *t = http_query(ctx, "ticker"), *qs = http_query(ctx, "q");
-
-    memset(q, 0, sizeof(*q));
-    if (jsonv_query_long(ctx, "page", 1, 1, 1000000, &q->page, &e) != VALOR_OK ||
-        jsonv_query_long(ctx, "per_page", 20, 1, 100, &q->per_page, &e) != VALOR_OK)
-        return jsonv_reply(ctx, &e);
-    q->sort = STORE_SORT_CREATED;
-    if (sort_by != NULL && *sort_by != '\0') {
-        int found = 0;
-        for (int i = 0; i < 3; i++)
-            if (strcmp(sort_by, sort_names[i]) == 0) {
-                q->sort = (enum store_sort)i;
-                found = 1;
-            }
-        if (!found)
-            return jsonv_reply(
-                ctx,
-                (jsonv_fail(&e, "sort_by", "must be one of created_at, updated_at, ticker"), &e));
-    }
-    q->ascending = 0;
-    if (order != NULL && *order != '\0') {
-        if (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
-            return jsonv_reply(ctx, (jsonv_fail(&e, "sort_order", "must be asc or desc"), &e));
-        q->ascending = strcmp(order, "asc") == 0;
-    }
-    if (t != NULL && *t != '\0') {
-        json_t *tj = json_string(t);
-        int rc = tj != NULL ? runs_ticker(tj, "ticker", ticker, &e)
-                            : jsonv_fail(&e, "ticker", "must be valid UTF-8");
-        json_decref(tj);
-        if (rc != VALOR_OK)
-            return jsonv_reply(ctx, &e);
-        q->ticker = ticker;
-    }
-    if (qs != NULL && *qs != '\0') {
-        if (strlen(qs) > 100)
-            return jsonv_reply(ctx, (jsonv_fail(&e, "q", "must be at most 100 characters"), &e));
-        q->q = qs;
-    }
-    return VALOR_OK;
-}
+static const struct runs_list_spec runs_listing = {
+    .what = STORE_LIST_RUNS,
+    .per_page_default = 20,
+    .per_page_max = 100,
+    .sort_default = STORE_SORT_CREATED,
+};
 
 void runs_h_list(struct http_ctx *ctx)
 {
     struct svc *s = svc_of(ctx);
     struct vjwt_claims claims;
-    struct store_run_query q;
-    struct db_conn *c = NULL;
-    char ticker[RUNS_TICKER_MAX + 1];
-    json_t *runs = NULL;
-    long total = 0, pages;
-    int rc;
+    json_t *runs = NULL, *page = NULL;
 
     if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK ||
-        list_query(ctx, &q, ticker) != VALOR_OK)
+        runs_list(ctx, &runs_listing, &runs, &page) != VALOR_OK)
         return;
-    if ((rc = db_acquire(s->db, &c)) != VALOR_OK ||
-        (rc = store_run_list(c, ctx->tenant, &q, &runs, &total)) != VALOR_OK) {
-        runs_reply_failure(ctx, rc, "run list");
-        goto out;
-    }
-    pages = (total + q.per_page - 1) / q.per_page;
-    int has_next = q.page<pages, has_prev = q.page> 1;
     http_reply_json(
         ctx, 200,
-        json_pack("{s:b, s:{s:o, s:{s:I, s:I, s:I, s:I, s:b, s:b, s:o, s:o, s:s, s:s}}}", "success",
-                  1, "data", "runs", runs, "pagination", "page", (json_int_t)q.page, "per_page",
-                  (json_int_t)q.per_page, "total", (json_int_t)total, "pages", (json_int_t)pages,
-                  "has_next", has_next, "has_prev", has_prev, "next_num",
-                  has_next ? json_integer(q.page + 1) : json_null(), "prev_num",
-                  has_prev ? json_integer(q.page - 1) : json_null(), "sort_by", sort_names[q.sort],
-                  "sort_order", q.ascending ? "asc" : "desc"));
-out:
-    if (c != NULL)
-        db_release(c);
+        json_pack("{s:b, s:{s:o, s:o}}", "success", 1, "data", "runs", runs, "pagination", page));
 }
 
 /* GET one run: by id, or the last one when run_id is NULL. */

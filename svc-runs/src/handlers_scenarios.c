@@ -122,37 +122,27 @@ out:
     json_decref(body);
 }
 
+/* Newest-updated first and up to 1,000 at once unless the query says
+ * otherwise (the listing before it shared the runs' query). */
+static const struct runs_list_spec scenarios_listing = {
+    .what = STORE_LIST_SCENARIOS,
+    .per_page_default = 1000,
+    .per_page_max = 1000,
+    .sort_default = STORE_SORT_UPDATED,
+};
+
 void scenarios_h_list(struct http_ctx *ctx)
 {
     struct svc *s = ctx->ud;
     struct vjwt_claims claims;
-    struct jsonv_err e;
-    struct db_conn *c = NULL;
-    const char *t = http_query(ctx, "ticker");
-    char ticker[RUNS_TICKER_MAX + 1];
-    json_t *list = NULL;
-    int rc;
+    json_t *list = NULL, *page = NULL;
 
-    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK)
+    if (authn_request(ctx, &s->jwt, s->revoke, AUTHN_READ, &claims) != VALOR_OK ||
+        runs_list(ctx, &scenarios_listing, &list, &page) != VALOR_OK)
         return;
-    if (t != NULL && *t != '\0') {
-        json_t *tj = json_string(t);
-        rc = tj != NULL ? runs_ticker(tj, "ticker", ticker, &e)
-                        : jsonv_fail(&e, "ticker", "must be valid UTF-8");
-        json_decref(tj);
-        if (rc != VALOR_OK) {
-            jsonv_reply(ctx, &e);
-            return;
-        }
-    }
-    if ((rc = db_acquire(s->db, &c)) != VALOR_OK ||
-        (rc = store_scenario_list(c, ctx->tenant, t != NULL && *t != '\0' ? ticker : NULL,
-                                  &list)) != VALOR_OK)
-        runs_reply_failure(ctx, rc, "scenario list");
-    else
-        http_reply_json(ctx, 200, json_pack("{s:b, s:o}", "success", 1, "scenarios", list));
-    if (c != NULL)
-        db_release(c);
+    http_reply_json(
+        ctx, 200,
+        json_pack("{s:b, s:o, s:o}", "success", 1, "scenarios", list, "pagination", page));
 }
 
 void scenarios_h_delete(struct http_ctx *ctx)

@@ -12,7 +12,7 @@
 #include "valor/db.h"
 
 /* Prepared on every connection (svc_def.stmts). */
-#define RUNS_NSTMTS 16
+#define RUNS_NSTMTS 22
 extern const struct db_stmt runs_stmts[RUNS_NSTMTS];
 
 /* Who is writing: borrowed strings. */
@@ -33,12 +33,17 @@ struct store_run_new {
 
 enum store_sort { STORE_SORT_CREATED = 0, STORE_SORT_UPDATED, STORE_SORT_TICKER };
 
-struct store_run_query {
-    long page, per_page;
+/* The listings: runs and scenarios share one implementation (store_list.c). */
+enum store_listing { STORE_LIST_RUNS = 0, STORE_LIST_SCENARIOS };
+
+/* One page of a listing: rows matching the filters, in the sort order (ties
+ * broken by id in the same direction, so pages are stable). */
+struct store_list_query {
+    long page, per_page; /* page ≥ 1 */
     enum store_sort sort;
     int ascending;
     const char *ticker; /* exact, or NULL */
-    const char *q;      /* substring of the ticker, or NULL */
+    const char *q;      /* substring of the ticker (case-insensitive, literal), or NULL */
 };
 
 /* Inserts a run and its run.created event. run_id receives the new id. */
@@ -53,9 +58,10 @@ int store_run_get(struct db_conn *c, const char *tenant, const char *run_id, jso
 int store_run_report(struct db_conn *c, const char *tenant, const char *run_id, json_t **out);
 /* The most recently updated run; VALOR_E_NOT_FOUND when none. */
 int store_run_last(struct db_conn *c, const char *tenant, json_t **out);
-/* One page of <Run>s (*runs: a new array) and the total count. */
-int store_run_list(struct db_conn *c, const char *tenant, const struct store_run_query *q,
-                   json_t **runs, long *total);
+/* One page of the tenant's <Run>s or <Scenario>s (*rows: a new array, caller
+ * owns it) and the number of rows matching the filters (*total). */
+int store_list(struct db_conn *c, enum store_listing what, const char *tenant,
+               const struct store_list_query *q, json_t **rows, long *total);
 /* Deletes a run and writes run.deleted. VALOR_E_NOT_FOUND (absent, another
  * tenant's, not a UUID) or VALOR_E_FORBIDDEN (neither author nor admin). */
 int store_run_delete(struct db_conn *c, const struct store_actor *a, const char *run_id);
@@ -71,8 +77,6 @@ struct store_scenario {
  * with one scenario.saved event each, all in one transaction. */
 int store_scenarios_save(struct db_conn *c, const struct store_actor *a,
                          const struct store_scenario *items, size_t n);
-/* <Scenario>s of the tenant, newest first; ticker NULL → all. */
-int store_scenario_list(struct db_conn *c, const char *tenant, const char *ticker, json_t **out);
 /* Deletes a scenario and writes scenario.deleted; VALOR_E_NOT_FOUND. */
 int store_scenario_delete(struct db_conn *c, const struct store_actor *a, const char *scenario_id);
 

@@ -1,5 +1,6 @@
 /* store_runs: runs and the prepared statements of the schema (see store.h). */
 #include "store.h"
+#include "store_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,9 @@
 #define RUN_COLUMNS                                                                                \
     "id, run_id::text AS run_id, ticker, inputs, mc_settings, results, user_id, created_at, "      \
     "updated_at"
-#define RUN_FILTER                                                                                 \
-    "tenant_id = $1 AND ($2::text IS NULL OR ticker = $2) AND "                                    \
-    "($3::text IS NULL OR ticker ILIKE ('%' || $3 || '%') ESCAPE '\\')"
-#define RUN_LIST(order)                                                                            \
-    "SELECT " RUN_COLUMNS " FROM runs WHERE " RUN_FILTER " ORDER BY " order " LIMIT $4 OFFSET $5"
 #define SCENARIO_COLUMNS                                                                           \
     "id, scenario_id::text AS scenario_id, name, ticker, inputs, mc_settings, created_at, "        \
     "updated_at"
-
-/* Index = sort * 2 + ascending. */
-static const char *const list_stmt[6] = {"run_list_created_desc", "run_list_created_asc",
-                                         "run_list_updated_desc", "run_list_updated_asc",
-                                         "run_list_ticker_desc",  "run_list_ticker_asc"};
 
 const struct db_stmt runs_stmts[RUNS_NSTMTS] = {
     {"run_insert",
@@ -35,13 +26,7 @@ const struct db_stmt runs_stmts[RUNS_NSTMTS] = {
     {"run_get", "SELECT " RUN_COLUMNS " FROM runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
     {"run_last", "SELECT " RUN_COLUMNS " FROM runs WHERE tenant_id = $1 "
                  "ORDER BY updated_at DESC, id DESC LIMIT 1"},
-    {"run_count", "SELECT count(*) FROM runs WHERE " RUN_FILTER},
-    {"run_list_created_desc", RUN_LIST("created_at DESC, id DESC")},
-    {"run_list_created_asc", RUN_LIST("created_at ASC, id ASC")},
-    {"run_list_updated_desc", RUN_LIST("updated_at DESC, id DESC")},
-    {"run_list_updated_asc", RUN_LIST("updated_at ASC, id ASC")},
-    {"run_list_ticker_desc", RUN_LIST("ticker DESC, created_at DESC, id DESC")},
-    {"run_list_ticker_asc", RUN_LIST("ticker ASC, created_at ASC, id ASC")},
+    STORE_LIST_STMTS("run", "runs", RUN_COLUMNS),
     {"run_lock", "SELECT user_id, ticker FROM runs WHERE tenant_id = $1 AND run_id = $2::uuid "
                  "FOR UPDATE"},
     {"run_delete", "DELETE FROM runs WHERE tenant_id = $1 AND run_id = $2::uuid"},
@@ -51,9 +36,7 @@ const struct db_stmt runs_stmts[RUNS_NSTMTS] = {
      "ON CONFLICT (tenant_id, ticker, name) DO UPDATE SET inputs = EXCLUDED.inputs, "
      "mc_settings = EXCLUDED.mc_settings, user_id = EXCLUDED.user_id, updated_at = now() "
      "RETURNING scenario_id::text"},
-    {"scenario_list", "SELECT " SCENARIO_COLUMNS " FROM scenarios WHERE tenant_id = $1 AND "
-                      "($2::text IS NULL OR ticker = $2) ORDER BY updated_at DESC, id DESC "
-                      "LIMIT 1000"},
+    STORE_LIST_STMTS("scenario", "scenarios", SCENARIO_COLUMNS),
     {"scenario_delete", "DELETE FROM scenarios WHERE tenant_id = $1 AND scenario_id = $2::uuid "
                         "RETURNING ticker, name"},
 };
@@ -143,62 +126,6 @@ int store_run_last(struct db_conn *c, const char *tenant, json_t **out)
 {
     const char *params[1] = {tenant};
     return one_row(c, "run_last", 1, params, out);
-}
-
-/* q with LIKE's wildcards and the escape character escaped. Caller frees. */
-static char *like_escape(const char *q)
-{
-    char *out = malloc(strlen(q) * 2 + 1), *p = out;
-    if (out == NULL)
-        return NULL;
-    for (; *q; q++) {
-        if (*q == '%' || *q == '_' || *q == '\\')
-            *p++ = '\\';
-        *p++ = *q;
-    }
-    *p = '\0';
-    return out;
-}
-
-int store_run_list(struct db_conn *c, const char *tenant, const struct store_run_query *q,
-                   json_t **runs, long *total)
-{
-    PGresult *res = NULL;
-    char limit[24], offset[24];
-    char *pattern = NULL;
-    int rc;
-
-    *runs = NULL;
-    *total = 0;
-    if (q->q != NULL && (pattern = like_escape(q->q)) == NULL)
-        return VALOR_E_NOMEM;
-    snprintf(limit, sizeof(limit), "%ld", q->per_page);
-    snprintf(offset, sizeof(offset), "%ld", (q->page - 1) * q->per_page);
-    const char *params[5] = {tenant, q->ticker, pattern, limit, offset};
-
-    if ((rc = db_exec(c, "run_count", 3, params, &res)) != VALOR_OK)
-        goto out;
-    *total = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    res = NULL;
-    if ((rc = db_exec(c, list_stmt[(int)q->sort * 2 + (q->ascending != 0)], 5, params, &res)) !=
-        VALOR_OK)
-        goto out;
-    rc = VALOR_E_NOMEM;
-    if ((*runs = json_array()) == NULL)
-        goto out;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (json_array_append_new(*runs, db_row_json(res, i)) != 0)
-            goto out;
-    rc = VALOR_OK;
-out:
-    if (rc != VALOR_OK) {
-        json_decref(*runs);
-        *runs = NULL;
-    }
-    PQclear(res);
-    free(pattern);
-    return rc;
 }
 
 int store_run_delete(struct db_conn *c, const struct store_actor *a, const char *run_id)

@@ -56,26 +56,6 @@ int store_scenarios_save(struct db_conn *c, const struct store_actor *a,
     return rc;
 }
 
-int store_scenario_list(struct db_conn *c, const char *tenant, const char *ticker, json_t **out)
-{
-    const char *params[2] = {tenant, ticker};
-    PGresult *res = NULL;
-    int rc = db_exec(c, "scenario_list", 2, params, &res);
-
-    *out = NULL;
-    if (rc != VALOR_OK)
-        return rc;
-    *out = json_array();
-    for (int i = 0; *out != NULL && i < PQntuples(res); i++) {
-        if (json_array_append_new(*out, db_row_json(res, i)) != 0) {
-            json_decref(*out);
-            *out = NULL;
-        }
-    }
-    PQclear(res);
-    return *out != NULL ? VALOR_OK : VALOR_E_NOMEM;
-}
-
 int store_scenario_delete(struct db_conn *c, const struct store_actor *a, const char *scenario_id)
 {
     const char *params[2] = {a->tenant, scenario_id};

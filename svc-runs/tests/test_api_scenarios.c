@@ -138,6 +138,62 @@ START_TEST(test_save_reports_invalid_items_and_upserts)
 }
 END_TEST
 
+/* The scenario listing shares the runs' query (handlers_list.c, store_list.c):
+ * the same sorts, filters, pages and 400s. */
+START_TEST(test_list_shares_the_runs_query)
+{
+    static const char *const bad[][2] = {
+        {"per_page=0", "per_page"},  {"per_page=1001", "per_page"},   {"page=0", "page"},
+        {"sort_by=name", "sort_by"}, {"sort_order=up", "sort_order"}, {"ticker=a%20b", "ticker"},
+    };
+    struct api_resp r;
+    char t[64], path[96];
+    char *tok = api_token(api_tenant("slist", t, sizeof(t)), "u1", "analyst");
+
+    api_call("POST", "/api/scenarios", tok, t,
+             "[{\"name\":\"a\",\"ticker\":\"MSFT\",\"inputs\":{}},"
+             "{\"name\":\"b\",\"ticker\":\"AAPL\",\"inputs\":{}},"
+             "{\"name\":\"c\",\"ticker\":\"AAPL.B\",\"inputs\":{}}]",
+             &r);
+    ck_assert_int_eq(r.status, 200);
+    api_free(&r);
+
+    api_call("GET", "/api/scenarios?sort_by=ticker&sort_order=asc&per_page=2&page=2", tok, t, NULL,
+             &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_array_size(api_get(r.json, "scenarios")), 1);
+    ck_assert_str_eq(api_str(r.json, "scenarios.0.ticker"), "MSFT");
+    ck_assert_int_eq(api_int(r.json, "pagination.total"), 3);
+    ck_assert_int_eq(api_int(r.json, "pagination.pages"), 2);
+    ck_assert(json_is_false(api_get(r.json, "pagination.has_next")));
+    ck_assert_int_eq(api_int(r.json, "pagination.prev_num"), 1);
+    ck_assert_str_eq(api_str(r.json, "pagination.sort_by"), "ticker");
+    api_free(&r);
+
+    /* q: a substring of the ticker, '.' taken literally */
+    api_call("GET", "/api/scenarios?q=l.", tok, t, NULL, &r);
+    ck_assert_int_eq(json_array_size(api_get(r.json, "scenarios")), 1);
+    ck_assert_str_eq(api_str(r.json, "scenarios.0.name"), "c");
+    api_free(&r);
+    /* the default: newest-updated first, all of them, sort reported */
+    api_call("GET", "/api/scenarios", tok, t, NULL, &r);
+    ck_assert_int_eq(json_array_size(api_get(r.json, "scenarios")), 3);
+    ck_assert_int_eq(api_int(r.json, "pagination.per_page"), 1000);
+    ck_assert_str_eq(api_str(r.json, "pagination.sort_by"), "updated_at");
+    ck_assert_str_eq(api_str(r.json, "pagination.sort_order"), "desc");
+    api_free(&r);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/api/scenarios?%s", bad[i][0]);
+        api_call("GET", path, tok, t, NULL, &r);
+        ck_assert_msg(r.status == 400, "%s → %ld", bad[i][0], r.status);
+        ck_assert_str_eq(api_str(r.json, "details.0.field"), bad[i][1]);
+        api_free(&r);
+    }
+    free(tok);
+}
+END_TEST
+
 START_TEST(test_delete_tenants_and_viewers)
 {
     struct api_resp r;
@@ -342,6 +398,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_invalid_scenarios_data);
     tcase_add_test(tc, test_save_reports_invalid_items_and_upserts);
+    tcase_add_test(tc, test_list_shares_the_runs_query);
     tcase_add_test(tc, test_delete_tenants_and_viewers);
     tcase_add_test(tc, test_dcf_calculate);
     tcase_add_test(tc, test_monte_carlo);

@@ -79,7 +79,12 @@ json_t *db_row_json(const PGresult *res, int row);
 /* Creates the schema if needed and applies, in name order, every migration
  * not yet recorded in <schema>.schema_migrations — all inside one transaction
  * holding pg_advisory_xact_lock(hash of schema), so replicas starting at once
- * neither fail nor apply twice. */
+ * neither fail nor apply twice. Each row records the SHA-256 of the SQL it
+ * applied (rows from before that get it filled in on the next run); when an
+ * applied migration's SQL no longer has its recorded SHA-256, nothing is
+ * applied and VALOR_E_CONFLICT is returned after one log line
+ * ("migration_changed") naming the file. VALOR_E_UNAVAILABLE: PostgreSQL
+ * unreachable; VALOR_E_INVALID: bad arguments or a duplicate name. */
 int db_migrate(const char *url, const char *schema, const struct db_migration *migs, size_t n,
                int connect_timeout_ms);
 

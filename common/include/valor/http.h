@@ -9,12 +9,14 @@
  * Every route registered with http_route() runs through one wrapper that:
  * takes the request id (the client's X-Request-ID when it matches
  * ^[A-Za-z0-9._-]{1,64}$, else a fresh UUID v4) and echoes it; answers 413
- * "Request body too large" from Content-Length (or the received length) before
- * the handler runs; adds X-Content-Type-Options, X-Frame-Options,
- * Referrer-Policy and Cache-Control: no-store; calls the handler; records
+ * "Request body too large" when the body is over max_body_bytes — from the
+ * Content-Length before any body byte is read, or as soon as a chunked body's
+ * total passes the limit, closing the connection (http_body.c); adds X-Content-Type-Options,
+ * X-Frame-Options, Referrer-Policy and Cache-Control: no-store; calls the handler; records
  * http_requests_total / http_request_duration_seconds; writes the access log
  * line. Unknown paths get 404 {"error":"Not found"}, known paths with another
- * method 405 {"error":"Method not allowed"} with an Allow header.
+ * method 405 {"error":"Method not allowed"} with an Allow header (OPTIONS:
+ * 204 with that Allow; HEAD: the GET route, see http_route()).
  */
 #ifndef VALOR_HTTP_H
 #define VALOR_HTTP_H
@@ -66,7 +68,11 @@ struct _u_instance *http_server_instance(struct http_server *s);
  * segment ("/api/runs/:run_id"); a last segment "*" matches the rest, e.g.
  * "/api/auth" followed by the segment "*" for a prefix. A literal template wins
  * over one with parameters ("/api/runs/last" before "/api/runs/:run_id").
- * Only the registered method is served (HEAD is not implied by GET).
+ * HEAD is served by the GET route (the handler runs; libmicrohttpd sends
+ * the head of its answer — Content-Length included — without the body).
+ * An OPTIONS that no route serves answers 204 with Allow listing the path's
+ * methods (the registered ones, HEAD where GET is, and OPTIONS); the 405 of
+ * another method carries the same Allow.
  * Register before http_server_start(). */
 int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
                void *ud);

@@ -57,13 +57,15 @@ struct svc {
 
 /* Loads configuration, applies the common and the service's migrations,
  * opens PostgreSQL/Redis/NATS, starts the outbox publisher and the HTTP
- * server. On a configuration refusal returns VALOR_E_INVALID (the reason is
- * logged). Caller stops with svc_stop(). */
+ * server. On a refusal — the configuration, or an applied migration whose
+ * SQL changed (db_migrate) — returns VALOR_E_INVALID (the reason is logged
+ * in one line). Caller stops with svc_stop(). */
 int svc_start(const struct svc_def *def, struct svc **out);
 /* Drains HTTP (SHUTDOWN_GRACE_S), stops the publisher, frees everything. */
 void svc_stop(struct svc *s);
 /* main(): svc_start, wait for SIGTERM/SIGINT, svc_stop. Exit status: 0, or 2
- * on a configuration refusal, 1 on another start-up failure. */
+ * on a refusal (configuration, changed migration), 1 on another start-up
+ * failure. */
 int svc_main(const struct svc_def *def, int argc, char **argv);
 
 #endif

@@ -28,6 +28,29 @@ req GET /api/health -H 'Origin: http://localhost:8000'
 expect_header "gateway: allowed origin on a request" Access-Control-Allow-Origin 'http://localhost:8000'
 expect_header "gateway: exposes the rate-limit headers" Access-Control-Expose-Headers '.*X-RateLimit-Remaining.*'
 
+# ---- HEAD and OPTIONS (not a preflight) ---------------------------------------
+
+req HEAD /api/health -I
+expect_status "gateway: HEAD /api/health is 200" 200
+expect_header "gateway: HEAD has the GET's Content-Type" Content-Type 'application/json; charset=utf-8'
+expect_header "gateway: HEAD has a Content-Length" Content-Length '[1-9][0-9]*'
+# no body: a GET on the same connection right after the HEAD parses (a body would be read as
+# its status line); num_connects 0 = the connection was reused
+got=$(curl -sS -I -o /dev/null --max-time 15 "$BASE_URL/api/health" --next -sS -o "$TMP/body" \
+    -w '%{http_code} %{num_connects}' --max-time 15 "$BASE_URL/api/health" 2>&1)
+if [ "$got" = "200 0" ] && grep -q '"status":"healthy"' "$TMP/body"; then
+    ok "gateway: HEAD has no body (a GET follows on the connection)"
+else fail "gateway: HEAD has no body (a GET follows on the connection)" "$got"; fi
+req HEAD /api/runs -I
+expect_status "gateway: HEAD of a protected route still needs a token" 401
+req OPTIONS /api/runs
+expect_status "gateway: OPTIONS without Access-Control-Request-Method is 204" 204
+expect_header "gateway: OPTIONS lists the path's methods" Allow 'GET, HEAD, OPTIONS, POST'
+req OPTIONS /api/dcf/calculate
+expect_header "gateway: OPTIONS of a POST route" Allow 'OPTIONS, POST'
+req OPTIONS /api/gateway-e2e-nothing
+expect_status "gateway: OPTIONS of an unknown path is 404" 404
+
 # ---- routing errors -----------------------------------------------------------
 
 req GET /api/gateway-e2e-nothing
@@ -36,7 +59,7 @@ expect_body "gateway: 404 is JSON" '"error":"Not found"'
 req GET /api/dcf/calculate
 expect_status "gateway: wrong method is 405" 405
 expect_body "gateway: 405 is JSON" '"error":"Method not allowed"'
-expect_header "gateway: 405 has Allow" Allow 'POST'
+expect_header "gateway: 405 has Allow" Allow 'OPTIONS, POST'
 head -c 2097152 /dev/zero | tr '\0' 'a' >"$TMP/big"
 req POST /api/runs "${GW_JSON[@]}" --data-binary "@$TMP/big"
 expect_status "gateway: 2 MiB body is 413" 413

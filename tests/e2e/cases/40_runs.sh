@@ -69,6 +69,28 @@ expect_status "runs: get is 200" 200
 expect_body "runs: ticker upper-cased" '"ticker":"AAPL"'
 expect_body "runs: results stored" '"ev":1895.57'
 expect_body "runs: mc_settings stored" '"mc_settings":{"'
+RUNS_GET_LEN=$(grep -i '^Content-Length:' "$TMP/headers.lf" | tail -1 | tr -dc '0-9')
+RUNS_GET_ETAG=$(grep -ci '^ETag:' "$TMP/headers.lf")
+
+# HEAD is forwarded as HEAD; the answer has the GET's status and headers, no body
+req HEAD "/api/runs/$RUN_ID" -I "${RUNS_A[@]}"
+expect_status "runs: HEAD of a run is 200" 200
+expect_header "runs: HEAD announces the GET's Content-Length" Content-Length "$RUNS_GET_LEN"
+expect_header "runs: HEAD has the GET's Content-Type" Content-Type 'application/json; charset=utf-8'
+got=$(curl -sS -I -o /dev/null --max-time 15 "${RUNS_A[@]}" "$BASE_URL/api/runs/$RUN_ID" --next \
+    -sS -o "$TMP/body" -w '%{http_code} %{num_connects}' --max-time 15 "${RUNS_A[@]}" \
+    "$BASE_URL/api/runs/$RUN_ID" 2>&1)
+if [ "$got" = "200 0" ] && grep -q "\"run_id\":\"$RUN_ID\"" "$TMP/body"; then
+    ok "runs: HEAD has no body (a GET follows on the connection)"
+else fail "runs: HEAD has no body (a GET follows on the connection)" "$got"; fi
+if [ "$(grep -ci '^ETag:' "$TMP/headers.lf")" = "$RUNS_GET_ETAG" ]; then
+    ok "runs: HEAD and GET agree on ETag"
+else fail "runs: HEAD and GET agree on ETag" "$(grep -i '^ETag:' "$TMP/headers.lf")"; fi
+req HEAD "/api/runs/$RUN_ID" -I "${RUNS_B[@]}"
+expect_status "runs: HEAD of another tenant's run is 404" 404
+req OPTIONS "/api/runs/$RUN_ID"
+expect_status "runs: OPTIONS of a run is 204" 204
+expect_header "runs: OPTIONS lists the run's methods" Allow 'DELETE, GET, HEAD, OPTIONS'
 
 req GET /api/runs/last "${RUNS_A[@]}"
 expect_status "runs: last is 200" 200
