@@ -93,6 +93,19 @@ run_suite() {
     [ "$n_fail" -eq 0 ] || failed_names+=("$name")
 }
 
+# sanitizer_check NAME DIR: a sanitizer report in a server's log (an ASan or
+# UBSan error, a leak at exit, a TSan race) fails the run: the servers of the
+# e2e stack and of the fault tests write theirs to their logs, not to a test.
+sanitizer_check() {
+    local hits
+    hits=$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer' \
+        "$2" 2>/dev/null)
+    [ -z "$hits" ] && return
+    echo "FAIL - $1: sanitizer report in $(tr '\n' ' ' <<<"$hits")"
+    failed=$((failed + 1))
+    failed_names+=("$1 (sanitizer report)")
+}
+
 if "$ROOT/scripts/services.sh" start "$RUN" "$BUILD/bin" auto; then
     # shellcheck disable=SC1091
     source "$RUN/services.env"
@@ -123,9 +136,12 @@ else
     failed_names+=("e2e (stack did not start)")
 fi
 "$ROOT/scripts/services.sh" stop "$RUN"
+sanitizer_check "e2e stack" "$RUN/logs"
 
 # Fault injection (platform.md §9): each test brings up its own stack and services.
+rm -rf "$LOGS/faults" # this run's logs only: sanitizer_check reads them
 run_suite faults env BINDIR="$BUILD/bin" FAULTS_KEEP_LOGS="$LOGS/faults" "$ROOT/tests/faults/run.sh"
+sanitizer_check faults "$LOGS/faults"
 
 # libFuzzer targets, once over their seed corpora and regression inputs (no fuzzing).
 run_suite fuzz "$ROOT/tests/fuzz/run-regressions.sh"
