@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -388,4 +389,39 @@ double tu_metric(int port, const char *prefix)
     }
     tu_http_resp_free(&r);
     return v;
+}
+
+void tu_head_then_get(int port, const char *path, const char *extra, char *out, size_t len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 10}; /* a hang guard */
+    char req[2048], buf[16384];
+    size_t have = 0;
+    char *end = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int n = snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "HEAD %s: no complete head", path);
+        have += (size_t)got;
+    }
+    size_t rest = have - (size_t)(end + 4 - buf);
+    memmove(buf, end + 4, rest);
+    have = rest;
+    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    while (have < 12) {
+        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+        ck_assert_msg(got > 0, "GET %s after HEAD: no answer", path);
+        have += (size_t)got;
+    }
+    buf[have] = '\0';
+    snprintf(out, len, "%.12s", buf);
+    close(fd);
 }

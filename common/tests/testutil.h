@@ -46,6 +46,12 @@ void tu_http_resp_free(struct tu_http_resp *r);
  * returns 0 when present, -1 otherwise. */
 int tu_http_header(const struct tu_http_resp *r, const char *name, char *buf, size_t len);
 
+/* HEAD then GET of `path` on one raw connection to 127.0.0.1:port (extra:
+ * more header lines, each ending in CRLF, or ""): what follows the HEAD
+ * answer's head must be the GET's status line — a body after the HEAD head
+ * would come first. Copies the first 12 bytes after the HEAD head to out. */
+void tu_head_then_get(int port, const char *path, const char *extra, char *out, size_t len);
+
 /* An access token signed with $JWT_SECRET_KEY (issuer valor-ivx, audience
  * valor-ivx-api, plan "standard", a fresh jti) for user `sub` of `tenant` with
  * `role`, expiring ttl_s seconds from now (negative: already expired).

@@ -537,45 +537,6 @@ START_TEST(test_response_headers_copied_back)
 }
 END_TEST
 
-/* HEAD then GET of `path` on one raw connection (extra: more header lines,
- * each ending in CRLF, or ""): what follows the HEAD answer's head must be
- * the GET's status line — a body after the HEAD head would come first.
- * Returns the first bytes after the HEAD head, in out. */
-static void head_then_get(int port, const char *path, const char *extra, char *out, size_t len)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((unsigned short)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {.tv_sec = 10}; /* a hang guard */
-    char req[2048], buf[16384];
-    size_t have = 0;
-    char *end = NULL;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    int n = snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
-    ck_assert_int_eq(write(fd, req, (size_t)n), n);
-    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
-        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
-        ck_assert_msg(got > 0, "HEAD %s: no complete head", path);
-        have += (size_t)got;
-    }
-    size_t rest = have - (size_t)(end + 4 - buf);
-    memmove(buf, end + 4, rest);
-    have = rest;
-    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n%s\r\n", path, extra);
-    ck_assert_int_eq(write(fd, req, (size_t)n), n);
-    while (have < 12) {
-        ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
-        ck_assert_msg(got > 0, "GET %s after HEAD: no answer", path);
-        have += (size_t)got;
-    }
-    buf[have] = '\0';
-    snprintf(out, len, "%.12s", buf);
-    close(fd);
-}
-
 /* HEAD on a GET route is forwarded as HEAD, and the answer has the status and
  * headers of the GET — the service's Content-Length included — and no body. */
 START_TEST(test_head_forwarded_as_head)
@@ -606,7 +567,7 @@ START_TEST(test_head_forwarded_as_head)
     tu_http_resp_free(&h);
     char extra[1400], next[16];
     snprintf(extra, sizeof(extra), "%s\r\n%s\r\n", auth_hdr, tenant_hdr);
-    head_then_get(gw_port_no, "/api/runs/fixed", extra, next, sizeof(next));
+    tu_head_then_get(gw_port_no, "/api/runs/fixed", extra, next, sizeof(next));
     ck_assert_msg(strncmp(next, "HTTP/1.1 200", 12) == 0, "a body after HEAD: %s", next);
 
     /* a HEAD on a route without GET: 405 from the gateway itself */

@@ -115,3 +115,26 @@ int rpt_filename(const char *prefix, const char *name, const char *id, const cha
     append_safe(out, o, len, ext, 8);
     return VALOR_OK;
 }
+
+char *rpt_vals_next(struct rpt_vals *s)
+{
+    return s->n < RPT_VALS_MAX ? s->v[s->n++] : NULL;
+}
+
+const char *rpt_vals_num(struct rpt_vals *s, double v, int decimals)
+{
+    char *b = rpt_vals_next(s);
+    return b != NULL ? rpt_fmt_num(v, decimals, b, RPT_NUM_LEN) : "";
+}
+
+const char *rpt_vals_pct(struct rpt_vals *s, double v, int decimals)
+{
+    char *b = rpt_vals_next(s);
+    return b != NULL ? rpt_fmt_pct(v, decimals, b, RPT_NUM_LEN) : "";
+}
+
+const char *rpt_vals_mult(struct rpt_vals *s, double v, int decimals)
+{
+    char *b = rpt_vals_next(s);
+    return b != NULL ? rpt_fmt_mult(v, decimals, b, RPT_NUM_LEN) : "";
+}

@@ -114,6 +114,26 @@ START_TEST(test_html_escaping)
 }
 END_TEST
 
+/* A block's value set: each value in its own buffer, "" once the set is full. */
+START_TEST(test_value_sets)
+{
+    struct rpt_vals s = {0};
+    const char *first = rpt_vals_num(&s, -1234.5, 2), *second = rpt_vals_pct(&s, 0.0925, 2);
+
+    ck_assert_str_eq(first, "(1,234.50)");
+    ck_assert_str_eq(second, "9.25%");
+    ck_assert_str_eq(rpt_vals_mult(&s, 2.2773, 2), "2.28x");
+    ck_assert_str_eq(first, "(1,234.50)"); /* still intact after later values */
+    while (s.n < RPT_VALS_MAX)
+        ck_assert_ptr_nonnull(rpt_vals_next(&s));
+    ck_assert_ptr_null(rpt_vals_next(&s));
+    ck_assert_str_eq(rpt_vals_num(&s, 1, 0), "");
+    ck_assert_str_eq(rpt_vals_pct(&s, 1, 0), "");
+    ck_assert_str_eq(rpt_vals_mult(&s, 1, 0), "");
+    ck_assert_str_eq(second, "9.25%");
+}
+END_TEST
+
 START_TEST(test_strings_lose_controls)
 {
     struct rpt_doc_info info = {"Deal\r\nX-Injected: 1", "a\tb", "t", "u\x01", "r"};
@@ -165,6 +185,7 @@ int main(void)
     tcase_add_test(tc, test_percent_and_multiples);
     tcase_add_test(tc, test_filenames);
     tcase_add_test(tc, test_html_escaping);
+    tcase_add_test(tc, test_value_sets);
     tcase_add_test(tc, test_strings_lose_controls);
     tcase_add_test(tc, test_document_limits);
     suite_add_tcase(s, tc);

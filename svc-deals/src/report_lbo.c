@@ -7,45 +7,18 @@
 
 #include "valor/err.h"
 
-#define NV 16
 #define MAX_SHOWN_EXITS 8 /* multiples shown in the by-year tables */
-
-struct vals {
-    char v[NV][RPT_NUM_LEN];
-    int n;
-};
-
-/* The next free buffer; when a block asks for more than NV, the last one is reused (a wrong
- * figure, never an overflow — the tests would show it). */
-static char *slot(struct vals *s)
-{
-    return s->n < NV ? s->v[s->n++] : s->v[NV - 1];
-}
-
-static const char *num(struct vals *s, double v, int d)
-{
-    return rpt_fmt_num(v, d, slot(s), RPT_NUM_LEN);
-}
-
-static const char *pct(struct vals *s, double v, int d)
-{
-    return rpt_fmt_pct(v, d, slot(s), RPT_NUM_LEN);
-}
-
-static const char *mult(struct vals *s, double v, int d)
-{
-    return rpt_fmt_mult(v, d, slot(s), RPT_NUM_LEN);
-}
 
 static int headline(struct rpt_doc *d, const struct lbo_report_run *run)
 {
     const struct lbo_result *r = run->r;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     struct rpt_kpi k[4] = {
-        {"Average IRR", r->averages_defined ? pct(&s, r->avg_irr, 1) : "n/a", "avg-irr"},
-        {"Average MOIC", r->averages_defined ? mult(&s, r->avg_moic, 2) : "n/a", "avg-moic"},
-        {"Leverage at entry (D/E)", mult(&s, r->leverage_ratio, 2), "leverage"},
-        {"Debt at exit ($M)", num(&s, r->final_debt, 1), "final-debt"},
+        {"Average IRR", r->averages_defined ? rpt_vals_pct(&s, r->avg_irr, 1) : "n/a", "avg-irr"},
+        {"Average MOIC", r->averages_defined ? rpt_vals_mult(&s, r->avg_moic, 2) : "n/a",
+         "avg-moic"},
+        {"Leverage at entry (D/E)", rpt_vals_mult(&s, r->leverage_ratio, 2), "leverage"},
+        {"Debt at exit ($M)", rpt_vals_num(&s, r->final_debt, 1), "final-debt"},
     };
     return rpt_add_kpis(d, k, 4);
 }
@@ -77,44 +50,46 @@ static int sources_uses(struct rpt_doc *d, const struct lbo_report_run *run)
         (rc = rpt_add_table(d, src_cols, 4, &t)) != VALOR_OK)
         return rc;
     for (int i = 0; i < 4 && rc == VALOR_OK; i++) {
-        struct vals s = {0};
-        const char *cells[4] = {src[i].name, num(&s, src[i].amount, 1),
-                                pct(&s, total > 0 ? src[i].amount / total : NAN, 1),
-                                isfinite(src[i].rate) ? pct(&s, src[i].rate, 2) : ""};
+        struct rpt_vals s = {0};
+        const char *cells[4] = {src[i].name, rpt_vals_num(&s, src[i].amount, 1),
+                                rpt_vals_pct(&s, total > 0 ? src[i].amount / total : NAN, 1),
+                                isfinite(src[i].rate) ? rpt_vals_pct(&s, src[i].rate, 2) : ""};
         rc = rpt_table_row(t, cells, 0);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
-        const char *cells[4] = {"Total sources", num(&s, total, 1), "100.0%", pct(&s, r->wacd, 2)};
+        struct rpt_vals s = {0};
+        const char *cells[4] = {"Total sources", rpt_vals_num(&s, total, 1), "100.0%",
+                                rpt_vals_pct(&s, r->wacd, 2)};
         rc = rpt_table_row(t, cells, RPT_ROW_TOTAL);
     }
     if (rc == VALOR_OK)
         rc = rpt_add_table(d, use_cols, 4, &t);
     if (rc == VALOR_OK) {
-        struct vals s = {0};
-        const char *cells[4] = {"Purchase of the company (enterprise value)", num(&s, total, 1),
-                                "100.0%", ""};
+        struct rpt_vals s = {0};
+        const char *cells[4] = {"Purchase of the company (enterprise value)",
+                                rpt_vals_num(&s, total, 1), "100.0%", ""};
         rc = rpt_table_row(t, cells, 0);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
-        const char *cells[4] = {"Total uses", num(&s, total, 1), "100.0%", ""};
+        struct rpt_vals s = {0};
+        const char *cells[4] = {"Total uses", rpt_vals_num(&s, total, 1), "100.0%", ""};
         rc = rpt_table_row(t, cells, RPT_ROW_TOTAL);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         struct rpt_kv kv[] = {
-            {"Entry revenue ($M)", num(&s, in->revenue, 1)},
-            {"Entry EBITDA ($M)", num(&s, r->ebitda[0], 1)},
-            {"Purchase price / EBITDA", mult(&s, r->ebitda[0] > 0 ? total / r->ebitda[0] : NAN, 1)},
+            {"Entry revenue ($M)", rpt_vals_num(&s, in->revenue, 1)},
+            {"Entry EBITDA ($M)", rpt_vals_num(&s, r->ebitda[0], 1)},
+            {"Purchase price / EBITDA",
+             rpt_vals_mult(&s, r->ebitda[0] > 0 ? total / r->ebitda[0] : NAN, 1)},
             {"Debt / EBITDA at entry",
-             mult(&s, r->ebitda[0] > 0 ? r->total_debt / r->ebitda[0] : NAN, 1)},
-            {"Revenue growth, year 1", pct(&s, in->revenue_growth, 1)},
-            {"Growth decay per year", pct(&s, in->growth_decay, 1)},
-            {"EBITDA margin", pct(&s, in->ebitda_margin, 1)},
-            {"Tax rate", pct(&s, in->tax_rate, 1)},
-            {"Capex / revenue", pct(&s, in->capex_ratio, 1)},
-            {"Working capital / revenue", pct(&s, in->wc_ratio, 1)},
+             rpt_vals_mult(&s, r->ebitda[0] > 0 ? r->total_debt / r->ebitda[0] : NAN, 1)},
+            {"Revenue growth, year 1", rpt_vals_pct(&s, in->revenue_growth, 1)},
+            {"Growth decay per year", rpt_vals_pct(&s, in->growth_decay, 1)},
+            {"EBITDA margin", rpt_vals_pct(&s, in->ebitda_margin, 1)},
+            {"Tax rate", rpt_vals_pct(&s, in->tax_rate, 1)},
+            {"Capex / revenue", rpt_vals_pct(&s, in->capex_ratio, 1)},
+            {"Working capital / revenue", rpt_vals_pct(&s, in->wc_ratio, 1)},
         };
         rc = rpt_add_kv(d, kv, (int)(sizeof(kv) / sizeof(kv[0])));
     }
@@ -136,29 +111,30 @@ static int schedule(struct rpt_doc *d, const struct lbo_result *r)
         (rc = rpt_add_table(d, cols, 9, &t)) != VALOR_OK)
         return rc;
     for (int y = 0; y <= r->years && rc == VALOR_OK; y++) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         char year[24];
-        const char *cells[9] = {year,
-                                num(&s, r->revenue[y], 1),
-                                num(&s, r->ebitda[y], 1),
-                                y == 0 ? "" : num(&s, r->interest[y], 1),
-                                y == 0 ? "" : num(&s, r->taxes[y], 1),
-                                y == 0 ? "" : num(&s, r->fcf[y], 1),
-                                y == 0 ? "" : num(&s, r->principal[y], 1),
-                                num(&s, r->debt[y], 1),
-                                mult(&s, r->ebitda[y] > 0 ? r->debt[y] / r->ebitda[y] : NAN, 2)};
+        const char *cells[9] = {
+            year,
+            rpt_vals_num(&s, r->revenue[y], 1),
+            rpt_vals_num(&s, r->ebitda[y], 1),
+            y == 0 ? "" : rpt_vals_num(&s, r->interest[y], 1),
+            y == 0 ? "" : rpt_vals_num(&s, r->taxes[y], 1),
+            y == 0 ? "" : rpt_vals_num(&s, r->fcf[y], 1),
+            y == 0 ? "" : rpt_vals_num(&s, r->principal[y], 1),
+            rpt_vals_num(&s, r->debt[y], 1),
+            rpt_vals_mult(&s, r->ebitda[y] > 0 ? r->debt[y] / r->ebitda[y] : NAN, 2)};
         snprintf(year, sizeof(year), y == 0 ? "Entry" : "Year %d", y);
         rc = rpt_table_row(t, cells, 0);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         const char *cells[9] = {"Total",
                                 "",
                                 "",
-                                num(&s, r->total_interest_paid, 1),
+                                rpt_vals_num(&s, r->total_interest_paid, 1),
                                 "",
                                 "",
-                                num(&s, r->total_principal_paid, 1),
+                                rpt_vals_num(&s, r->total_principal_paid, 1),
                                 "",
                                 ""};
         rc = rpt_table_row(t, cells, RPT_ROW_TOTAL);
@@ -206,11 +182,13 @@ static int returns(struct rpt_doc *d, const struct lbo_report_run *run)
         return rc;
     for (size_t i = 0; i < r->n_multiples && rc == VALOR_OK; i++) {
         const struct lbo_exit_multiple *x = &r->by_multiple[i];
-        struct vals s = {0};
-        const char *cells[6] = {
-            mult(&s, x->multiple, 1),      num(&s, x->exit_value, 1),
-            num(&s, x->remaining_debt, 1), num(&s, x->equity_value, 1),
-            mult(&s, x->moic, 2),          x->irr_defined ? pct(&s, x->irr, 1) : "n/a"};
+        struct rpt_vals s = {0};
+        const char *cells[6] = {rpt_vals_mult(&s, x->multiple, 1),
+                                rpt_vals_num(&s, x->exit_value, 1),
+                                rpt_vals_num(&s, x->remaining_debt, 1),
+                                rpt_vals_num(&s, x->equity_value, 1),
+                                rpt_vals_mult(&s, x->moic, 2),
+                                x->irr_defined ? rpt_vals_pct(&s, x->irr, 1) : "n/a"};
         rc = rpt_table_row(t, cells, 0);
     }
     if (rc == VALOR_OK && r->n_targets > 0) {
@@ -218,10 +196,11 @@ static int returns(struct rpt_doc *d, const struct lbo_report_run *run)
             return rc;
         for (size_t i = 0; i < r->n_targets && rc == VALOR_OK; i++) {
             const struct lbo_exit_irr *x = &r->by_irr[i];
-            struct vals s = {0};
-            const char *cells[4] = {pct(&s, x->target_irr, 1), num(&s, x->equity_value, 1),
-                                    num(&s, x->required_exit_value, 1),
-                                    x->multiple_defined ? mult(&s, x->implied_multiple, 2) : "n/a"};
+            struct rpt_vals s = {0};
+            const char *cells[4] = {
+                rpt_vals_pct(&s, x->target_irr, 1), rpt_vals_num(&s, x->equity_value, 1),
+                rpt_vals_num(&s, x->required_exit_value, 1),
+                x->multiple_defined ? rpt_vals_mult(&s, x->implied_multiple, 2) : "n/a"};
             rc = rpt_table_row(t, cells, 0);
         }
     }
@@ -247,15 +226,15 @@ static int by_year(struct rpt_doc *d, const struct lbo_report_run *run, int whic
     if ((rc = rpt_add_table(d, cols, n + 1, &t)) != VALOR_OK)
         return rc;
     for (int y = 1; y <= r->years && rc == VALOR_OK; y++) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         char year[24];
         const char *cells[MAX_SHOWN_EXITS + 1] = {year};
         snprintf(year, sizeof(year), y == 1 ? "1 year" : "%d years", y);
         for (int i = 0; i < n; i++) {
             struct lbo_exit_multiple x;
             lbo_exit_at(r, run->in->equity, y, r->by_multiple[i].multiple, &x);
-            cells[i + 1] = which == 1      ? mult(&s, x.moic, 2)
-                           : x.irr_defined ? pct(&s, x.irr, 1)
+            cells[i + 1] = which == 1      ? rpt_vals_mult(&s, x.moic, 2)
+                           : x.irr_defined ? rpt_vals_pct(&s, x.irr, 1)
                                            : "n/a";
         }
         rc = rpt_table_row(t, cells, y == r->years ? RPT_ROW_TOTAL : 0);

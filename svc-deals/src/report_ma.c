@@ -7,35 +7,6 @@
 
 #include "valor/err.h"
 
-#define NV 16
-
-struct vals {
-    char v[NV][RPT_NUM_LEN];
-    int n;
-};
-
-/* The next free buffer; when a block asks for more than NV, the last one is reused (a wrong
- * figure, never an overflow — the tests would show it). */
-static char *slot(struct vals *s)
-{
-    return s->n < NV ? s->v[s->n++] : s->v[NV - 1];
-}
-
-static const char *num(struct vals *s, double v, int d)
-{
-    return rpt_fmt_num(v, d, slot(s), RPT_NUM_LEN);
-}
-
-static const char *pct(struct vals *s, double v, int d)
-{
-    return rpt_fmt_pct(v, d, slot(s), RPT_NUM_LEN);
-}
-
-static const char *mult(struct vals *s, double v, int d)
-{
-    return rpt_fmt_mult(v, d, slot(s), RPT_NUM_LEN);
-}
-
 int ma_report_years(const struct ma_inputs *in)
 {
     int n = in->syn_duration + 1;
@@ -58,13 +29,13 @@ static int fallback(const struct ma_inputs *in)
 static int headline(struct rpt_doc *d, const struct ma_report_run *run)
 {
     const struct ma_result *r = run->r;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     struct rpt_kpi k[4] = {
         {r->accretion_defined && r->accretion < 0 ? "Dilution, year 1" : "Accretion, year 1",
-         r->accretion_defined ? pct(&s, r->accretion, 1) : "n/a", "accretion"},
-        {"Pro-forma EPS", num(&s, r->eps, 2), "pf-eps"},
-        {"EPS before the deal", num(&s, r->pre_eps, 2), "pre-eps"},
-        {"Purchase price ($M)", num(&s, r->purchase_price, 1), "price"},
+         r->accretion_defined ? rpt_vals_pct(&s, r->accretion, 1) : "n/a", "accretion"},
+        {"Pro-forma EPS", rpt_vals_num(&s, r->eps, 2), "pf-eps"},
+        {"EPS before the deal", rpt_vals_num(&s, r->pre_eps, 2), "pre-eps"},
+        {"Purchase price ($M)", rpt_vals_num(&s, r->purchase_price, 1), "price"},
     };
     return rpt_add_kpis(d, k, 4);
 }
@@ -73,7 +44,7 @@ static int terms(struct rpt_doc *d, const struct ma_report_run *run)
 {
     const struct ma_inputs *in = run->in;
     const struct ma_result *r = run->r;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     char consideration[2 * RPT_NUM_LEN + 24], a[RPT_NUM_LEN], b[RPT_NUM_LEN];
     int rc;
 
@@ -84,16 +55,16 @@ static int terms(struct rpt_doc *d, const struct ma_report_run *run)
         struct rpt_kv kv[] = {
             {"Acquirer", run->acquirer},
             {"Target", run->target},
-            {"Purchase price ($M)", num(&s, in->purchase_price, 1)},
+            {"Purchase price ($M)", rpt_vals_num(&s, in->purchase_price, 1)},
             {"Consideration", consideration},
-            {"Cash paid ($M)", num(&s, in->purchase_price * in->cash_pct / 100.0, 1)},
-            {"New shares issued (M)", num(&s, r->new_shares, 2)},
-            {"Acquirer share price used", num(&s, r->share_price, 2)},
+            {"Cash paid ($M)", rpt_vals_num(&s, in->purchase_price * in->cash_pct / 100.0, 1)},
+            {"New shares issued (M)", rpt_vals_num(&s, r->new_shares, 2)},
+            {"Acquirer share price used", rpt_vals_num(&s, r->share_price, 2)},
             {"Share price source", fallback(in) ? "Revenue per share" : "Given"},
-            {"Synergies per year ($M)", num(&s, in->syn_annual, 1)},
-            {"Synergy years", num(&s, in->syn_duration, 0)},
-            {"Synergy discount rate", pct(&s, in->syn_discount_rate, 1)},
-            {"Tax rate", pct(&s, in->tax_rate, 1)},
+            {"Synergies per year ($M)", rpt_vals_num(&s, in->syn_annual, 1)},
+            {"Synergy years", rpt_vals_num(&s, in->syn_duration, 0)},
+            {"Synergy discount rate", rpt_vals_pct(&s, in->syn_discount_rate, 1)},
+            {"Tax rate", rpt_vals_pct(&s, in->tax_rate, 1)},
         };
         if ((rc = rpt_add_heading(d, "Deal terms")) != VALOR_OK ||
             (rc = rpt_add_kv(d, kv, (int)(sizeof(kv) / sizeof(kv[0])))) != VALOR_OK)
@@ -144,20 +115,22 @@ static int pro_forma(struct rpt_doc *d, const struct ma_report_run *run)
         (rc = rpt_add_table(d, cols, 5, &t)) != VALOR_OK)
         return rc;
     for (int i = 0; i < 6 && rc == VALOR_OK; i++) {
-        struct vals s = {0};
-        const char *cells[5] = {rows[i].name, num(&s, rows[i].acq, rows[i].d),
-                                isfinite(rows[i].tgt) ? num(&s, rows[i].tgt, rows[i].d) : "",
-                                isfinite(rows[i].adj) ? num(&s, rows[i].adj, rows[i].d) : "",
-                                num(&s, rows[i].pf, rows[i].d)};
+        struct rpt_vals s = {0};
+        const char *cells[5] = {
+            rows[i].name, rpt_vals_num(&s, rows[i].acq, rows[i].d),
+            isfinite(rows[i].tgt) ? rpt_vals_num(&s, rows[i].tgt, rows[i].d) : "",
+            isfinite(rows[i].adj) ? rpt_vals_num(&s, rows[i].adj, rows[i].d) : "",
+            rpt_vals_num(&s, rows[i].pf, rows[i].d)};
         rc = rpt_table_row(t, cells, rows[i].flags);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         struct rpt_kv kv[4] = {
-            {"EPS from the target", num(&s, r->target_contribution, 3)},
-            {"EPS from synergies", num(&s, r->synergy_contribution, 3)},
-            {"Target shares (M, retired)", num(&s, in->tgt_shares, 1)},
-            {"New / pro-forma shares", pct(&s, r->shares > 0 ? r->new_shares / r->shares : NAN, 1)},
+            {"EPS from the target", rpt_vals_num(&s, r->target_contribution, 3)},
+            {"EPS from synergies", rpt_vals_num(&s, r->synergy_contribution, 3)},
+            {"Target shares (M, retired)", rpt_vals_num(&s, in->tgt_shares, 1)},
+            {"New / pro-forma shares",
+             rpt_vals_pct(&s, r->shares > 0 ? r->new_shares / r->shares : NAN, 1)},
         };
         rc = rpt_add_kv(d, kv, 4);
     }
@@ -189,7 +162,7 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
         return rc;
     for (int y = 1; y <= n && rc == VALOR_OK; y++) {
         struct ma_result r;
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         char year[24];
         const char *cells[7];
         ma_report_year(run->in, y, &r);
@@ -199,11 +172,11 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
         pf[y - 1] = r.eps;
         pre[y - 1] = r.pre_eps;
         cells[0] = year;
-        cells[1] = num(&s, y <= run->in->syn_duration ? run->in->syn_annual : 0, 1);
-        cells[2] = num(&s, r.net_income, 1);
-        cells[3] = num(&s, r.eps, 2);
-        cells[4] = num(&s, r.pre_eps, 2);
-        cells[5] = r.accretion_defined ? pct(&s, r.accretion, 2) : "n/a";
+        cells[1] = rpt_vals_num(&s, y <= run->in->syn_duration ? run->in->syn_annual : 0, 1);
+        cells[2] = rpt_vals_num(&s, r.net_income, 1);
+        cells[3] = rpt_vals_num(&s, r.eps, 2);
+        cells[4] = rpt_vals_num(&s, r.pre_eps, 2);
+        cells[5] = r.accretion_defined ? rpt_vals_pct(&s, r.accretion, 2) : "n/a";
         cells[6] = !r.accretion_defined ? "" : r.accretion >= 0 ? "Accretive" : "Dilutive";
         rc = rpt_table_row(t, cells, 0);
     }
@@ -219,14 +192,16 @@ static int per_year(struct rpt_doc *d, const struct ma_report_run *run)
 static int metrics(struct rpt_doc *d, const struct ma_report_run *run)
 {
     const struct ma_result *r = run->r;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     struct rpt_kv kv[] = {
-        {"EV / EBITDA (target)", r->ev_ebitda_defined ? mult(&s, r->ev_ebitda, 2) : "n/a"},
-        {"EV / revenue (target)", r->ev_revenue_defined ? mult(&s, r->ev_revenue, 2) : "n/a"},
-        {"Pro-forma EV / EBITDA", r->pf_ev_ebitda_defined ? mult(&s, r->pf_ev_ebitda, 2) : "n/a"},
-        {"Return on invested capital", pct(&s, r->roic, 1)},
-        {"Present value of synergies ($M)", num(&s, r->syn_pv, 1)},
-        {"Synergy value per share", num(&s, r->syn_per_share, 2)},
+        {"EV / EBITDA (target)", r->ev_ebitda_defined ? rpt_vals_mult(&s, r->ev_ebitda, 2) : "n/a"},
+        {"EV / revenue (target)",
+         r->ev_revenue_defined ? rpt_vals_mult(&s, r->ev_revenue, 2) : "n/a"},
+        {"Pro-forma EV / EBITDA",
+         r->pf_ev_ebitda_defined ? rpt_vals_mult(&s, r->pf_ev_ebitda, 2) : "n/a"},
+        {"Return on invested capital", rpt_vals_pct(&s, r->roic, 1)},
+        {"Present value of synergies ($M)", rpt_vals_num(&s, r->syn_pv, 1)},
+        {"Synergy value per share", rpt_vals_num(&s, r->syn_per_share, 2)},
     };
     int rc = rpt_add_heading(d, "Deal metrics and synergy value");
     return rc == VALOR_OK ? rpt_add_kv(d, kv, (int)(sizeof(kv) / sizeof(kv[0]))) : rc;

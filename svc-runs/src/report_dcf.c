@@ -8,46 +8,25 @@
 #include "valor/err.h"
 
 #define MONEY 1 /* decimals of $M figures */
-#define NKV 20
 
-/* A set of formatted values that stay alive while a block is added. */
-struct vals {
-    char v[NKV][RPT_NUM_LEN];
-    int n;
-};
-
-static const char *num(struct vals *s, double v, int d)
+static const char *integer(struct rpt_vals *s, int v)
 {
-    return s->n < NKV ? rpt_fmt_num(v, d, s->v[s->n++], RPT_NUM_LEN) : "";
-}
-
-static const char *pct(struct vals *s, double v, int d)
-{
-    return s->n < NKV ? rpt_fmt_pct(v, d, s->v[s->n++], RPT_NUM_LEN) : "";
-}
-
-static const char *mult(struct vals *s, double v, int d)
-{
-    return s->n < NKV ? rpt_fmt_mult(v, d, s->v[s->n++], RPT_NUM_LEN) : "";
-}
-
-static const char *integer(struct vals *s, int v)
-{
-    if (s->n >= NKV)
+    char *b = rpt_vals_next(s);
+    if (b == NULL)
         return "";
-    snprintf(s->v[s->n], RPT_NUM_LEN, "%d", v);
-    return s->v[s->n++];
+    snprintf(b, RPT_NUM_LEN, "%d", v);
+    return b;
 }
 
 /* "lo to hi" as percentages. */
-static const char *range(struct vals *s, double lo, double hi)
+static const char *range(struct rpt_vals *s, double lo, double hi)
 {
-    char a[RPT_NUM_LEN], b[RPT_NUM_LEN];
-    if (s->n >= NKV)
+    char a[RPT_NUM_LEN], b[RPT_NUM_LEN], *out = rpt_vals_next(s);
+    if (out == NULL)
         return "";
-    snprintf(s->v[s->n], RPT_NUM_LEN, "%s to %s", rpt_fmt_pct(lo, 2, a, sizeof(a)),
+    snprintf(out, RPT_NUM_LEN, "%s to %s", rpt_fmt_pct(lo, 2, a, sizeof(a)),
              rpt_fmt_pct(hi, 2, b, sizeof(b)));
-    return s->v[s->n++];
+    return out;
 }
 
 const char *dcf_report_per_share(const struct dcf_result *r, char *buf, size_t len)
@@ -58,13 +37,13 @@ const char *dcf_report_per_share(const struct dcf_result *r, char *buf, size_t l
 static int headline(struct rpt_doc *d, const struct dcf_report_run *run)
 {
     const struct dcf_result *r = run->r;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     char ps[RPT_NUM_LEN];
     struct rpt_kpi k[4] = {
         {"Value per share", dcf_report_per_share(r, ps, sizeof(ps)), "per-share"},
-        {"Enterprise value ($M)", num(&s, r->ev, MONEY), "ev"},
-        {"Equity value ($M)", num(&s, r->equity, MONEY), "equity"},
-        {"Terminal value share of EV", pct(&s, r->tv_pct, 1), "tv-share"},
+        {"Enterprise value ($M)", rpt_vals_num(&s, r->ev, MONEY), "ev"},
+        {"Equity value ($M)", rpt_vals_num(&s, r->equity, MONEY), "equity"},
+        {"Terminal value share of EV", rpt_vals_pct(&s, r->tv_pct, 1), "tv-share"},
     };
     return rpt_add_kpis(d, k, 4);
 }
@@ -73,7 +52,7 @@ static int valuation(struct rpt_doc *d, const struct dcf_report_run *run)
 {
     const struct dcf_result *r = run->r;
     const struct dcf_inputs *in = run->in;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     char payback[RPT_NUM_LEN];
     int rc;
 
@@ -83,21 +62,21 @@ static int valuation(struct rpt_doc *d, const struct dcf_report_run *run)
         snprintf(payback, sizeof(payback), "n/a");
     {
         struct rpt_kv kv[] = {
-            {"Sum of PV of FCFF ($M)", num(&s, r->sum_pv_fcff, MONEY)},
-            {"PV of terminal value ($M)", num(&s, r->pv_tv, MONEY)},
-            {"Enterprise value ($M)", num(&s, r->ev, MONEY)},
-            {"Less net debt ($M)", num(&s, in->net_debt, MONEY)},
-            {"Equity value ($M)", num(&s, r->equity, MONEY)},
-            {"Shares outstanding (M)", num(&s, in->shares, 1)},
-            {"Value per share", num(&s, r->per_share, 2)},
-            {"Terminal value share of EV", pct(&s, r->tv_pct, 1)},
+            {"Sum of PV of FCFF ($M)", rpt_vals_num(&s, r->sum_pv_fcff, MONEY)},
+            {"PV of terminal value ($M)", rpt_vals_num(&s, r->pv_tv, MONEY)},
+            {"Enterprise value ($M)", rpt_vals_num(&s, r->ev, MONEY)},
+            {"Less net debt ($M)", rpt_vals_num(&s, in->net_debt, MONEY)},
+            {"Equity value ($M)", rpt_vals_num(&s, r->equity, MONEY)},
+            {"Shares outstanding (M)", rpt_vals_num(&s, in->shares, 1)},
+            {"Value per share", rpt_vals_num(&s, r->per_share, 2)},
+            {"Terminal value share of EV", rpt_vals_pct(&s, r->tv_pct, 1)},
             {"Terminal value method",
              in->tv_method == DCF_TV_MULTIPLE ? "Exit multiple" : "Perpetuity growth"},
-            {"Terminal growth used", pct(&s, r->term_growth_used, 2)},
-            {"Terminal value ($M)", num(&s, r->tv, MONEY)},
-            {"FCFF CAGR", pct(&s, r->fcff_cagr, 1)},
+            {"Terminal growth used", rpt_vals_pct(&s, r->term_growth_used, 2)},
+            {"Terminal value ($M)", rpt_vals_num(&s, r->tv, MONEY)},
+            {"FCFF CAGR", rpt_vals_pct(&s, r->fcff_cagr, 1)},
             {"Payback (cumulative FCFF > 0)", payback},
-            {"EV / NOPAT (year 1)", mult(&s, r->ev_to_nopat, 1)},
+            {"EV / NOPAT (year 1)", rpt_vals_mult(&s, r->ev_to_nopat, 1)},
         };
         if ((rc = rpt_add_heading(d, "Valuation summary")) != VALOR_OK)
             return rc;
@@ -112,7 +91,7 @@ static int inputs(struct rpt_doc *d, const struct dcf_inputs *in)
         {"Stage", RPT_ALIGN_LEFT, 1.0},           {"Years", RPT_ALIGN_LEFT, 0.9},
         {"Revenue growth", RPT_ALIGN_RIGHT, 1},   {"EBIT margin", RPT_ALIGN_RIGHT, 1},
         {"Sales-to-capital", RPT_ALIGN_RIGHT, 1}, {"NWC / revenue", RPT_ALIGN_RIGHT, 1}};
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     struct rpt_table *t = NULL;
     int s1 = in->stage1_end < 1 ? 1 : in->stage1_end > in->years ? in->years : in->stage1_end;
     int s2 = in->stage2_end < s1 + 1 ? s1 + 1 : in->stage2_end;
@@ -122,19 +101,20 @@ static int inputs(struct rpt_doc *d, const struct dcf_inputs *in)
         s2 = in->years;
     {
         struct rpt_kv kv[] = {
-            {"Base revenue ($M)", num(&s, in->revenue, MONEY)},
+            {"Base revenue ($M)", rpt_vals_num(&s, in->revenue, MONEY)},
             {"Forecast years", integer(&s, in->years)},
-            {"Revenue growth, year 1", pct(&s, in->growth_y1, 2)},
-            {"Growth decay per year", pct(&s, in->growth_decay, 2)},
-            {"EBIT margin", pct(&s, in->ebit_margin, 2)},
-            {"Tax rate", pct(&s, in->tax_rate, 2)},
-            {"Sales-to-capital", num(&s, in->sales_to_cap, 2)},
-            {"WACC", pct(&s, in->wacc, 2)},
-            {"Terminal growth", pct(&s, in->term_growth, 2)},
+            {"Revenue growth, year 1", rpt_vals_pct(&s, in->growth_y1, 2)},
+            {"Growth decay per year", rpt_vals_pct(&s, in->growth_decay, 2)},
+            {"EBIT margin", rpt_vals_pct(&s, in->ebit_margin, 2)},
+            {"Tax rate", rpt_vals_pct(&s, in->tax_rate, 2)},
+            {"Sales-to-capital", rpt_vals_num(&s, in->sales_to_cap, 2)},
+            {"WACC", rpt_vals_pct(&s, in->wacc, 2)},
+            {"Terminal growth", rpt_vals_pct(&s, in->term_growth, 2)},
             {in->tv_method == DCF_TV_MULTIPLE ? "Exit multiple (x FCFF)" : "Terminal value method",
-             in->tv_method == DCF_TV_MULTIPLE ? num(&s, in->tv_multiple, 1) : "Perpetuity growth"},
-            {"Shares outstanding (M)", num(&s, in->shares, 1)},
-            {"Net debt ($M)", num(&s, in->net_debt, MONEY)},
+             in->tv_method == DCF_TV_MULTIPLE ? rpt_vals_num(&s, in->tv_multiple, 1)
+                                              : "Perpetuity growth"},
+            {"Shares outstanding (M)", rpt_vals_num(&s, in->shares, 1)},
+            {"Net debt ($M)", rpt_vals_num(&s, in->net_debt, MONEY)},
             {"Sensitivity WACC range", range(&s, in->wacc_min, in->wacc_max)},
             {"Sensitivity growth range", range(&s, in->tg_min, in->tg_max)},
         };
@@ -190,26 +170,26 @@ static int forecast(struct rpt_doc *d, const struct dcf_result *r)
         (rc = rpt_add_table(d, cols, 10, &t)) != VALOR_OK)
         return rc;
     for (int y = 0; y <= r->years && rc == VALOR_OK; y++) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         char year[24];
         const char *cells[10];
         snprintf(year, sizeof(year), y == 0 ? "Base" : "Year %d", y);
         cells[0] = year;
-        cells[1] = num(&s, r->rev[y], MONEY);
-        cells[2] = y == 0 ? "" : pct(&s, r->growth[y], 1);
-        cells[3] = y == 0 ? "" : pct(&s, r->margin[y], 1);
-        cells[4] = y == 0 ? "" : num(&s, r->ebit[y], MONEY);
-        cells[5] = y == 0 ? "" : num(&s, r->nopat[y], MONEY);
-        cells[6] = y == 0 ? "" : num(&s, r->delta_nwc[y], MONEY);
-        cells[7] = y == 0 ? "" : num(&s, r->capex[y], MONEY);
-        cells[8] = y == 0 ? "" : num(&s, r->fcff[y], MONEY);
-        cells[9] = y == 0 ? "" : num(&s, r->pv_fcff[y], MONEY);
+        cells[1] = rpt_vals_num(&s, r->rev[y], MONEY);
+        cells[2] = y == 0 ? "" : rpt_vals_pct(&s, r->growth[y], 1);
+        cells[3] = y == 0 ? "" : rpt_vals_pct(&s, r->margin[y], 1);
+        cells[4] = y == 0 ? "" : rpt_vals_num(&s, r->ebit[y], MONEY);
+        cells[5] = y == 0 ? "" : rpt_vals_num(&s, r->nopat[y], MONEY);
+        cells[6] = y == 0 ? "" : rpt_vals_num(&s, r->delta_nwc[y], MONEY);
+        cells[7] = y == 0 ? "" : rpt_vals_num(&s, r->capex[y], MONEY);
+        cells[8] = y == 0 ? "" : rpt_vals_num(&s, r->fcff[y], MONEY);
+        cells[9] = y == 0 ? "" : rpt_vals_num(&s, r->pv_fcff[y], MONEY);
         if (y > 0 && isfinite(r->fcff[y]))
             sum_fcff += r->fcff[y];
         rc = rpt_table_row(t, cells, 0);
     }
     if (rc == VALOR_OK) {
-        struct vals s = {0};
+        struct rpt_vals s = {0};
         const char *cells[10] = {"Total",
                                  "",
                                  "",
@@ -218,8 +198,8 @@ static int forecast(struct rpt_doc *d, const struct dcf_result *r)
                                  "",
                                  "",
                                  "",
-                                 num(&s, sum_fcff, MONEY),
-                                 num(&s, r->sum_pv_fcff, MONEY)};
+                                 rpt_vals_num(&s, sum_fcff, MONEY),
+                                 rpt_vals_num(&s, r->sum_pv_fcff, MONEY)};
         rc = rpt_table_row(t, cells, RPT_ROW_TOTAL);
     }
     return rc;
@@ -245,7 +225,7 @@ static int monte_carlo(struct rpt_doc *d, const struct dcf_report_run *run)
 {
     const struct mc_result *mc = run->mc;
     const struct mc_settings *ms = run->ms;
-    struct vals s = {0};
+    struct rpt_vals s = {0};
     char trials[2 * RPT_NUM_LEN + 8], p10[64], med[64], p90[64], v[RPT_NUM_LEN], v2[RPT_NUM_LEN];
     struct rpt_marker m[3] = {{p10, mc->p10}, {med, mc->median}, {p90, mc->p90}};
     struct rpt_histogram h = {"Distribution of the value per share",
@@ -266,18 +246,18 @@ static int monte_carlo(struct rpt_doc *d, const struct dcf_report_run *run)
         struct rpt_kv kv[] = {
             {"Finite trials", trials},
             {"Seed", mc->seed},
-            {"Mean", num(&s, mc->mean, 2)},
-            {"Standard deviation", num(&s, mc->std, 2)},
-            {"P10", num(&s, mc->p10, 2)},
-            {"Median", num(&s, mc->median, 2)},
-            {"P90", num(&s, mc->p90, 2)},
+            {"Mean", rpt_vals_num(&s, mc->mean, 2)},
+            {"Standard deviation", rpt_vals_num(&s, mc->std, 2)},
+            {"P10", rpt_vals_num(&s, mc->p10, 2)},
+            {"Median", rpt_vals_num(&s, mc->median, 2)},
+            {"P90", rpt_vals_num(&s, mc->p90, 2)},
             {"P5 / P95", ""},
-            {"Minimum", num(&s, mc->min, 2)},
-            {"Maximum", num(&s, mc->max, 2)},
-            {"Growth volatility (pp)", num(&s, ms->vol_pp, 2)},
-            {"Margin volatility (pp)", num(&s, ms->margin_vol_pp, 2)},
-            {"Sales-to-capital volatility", pct(&s, ms->s2c_vol_pct / 100.0, 1)},
-            {"Growth-margin correlation", num(&s, mc->corr_gm, 2)},
+            {"Minimum", rpt_vals_num(&s, mc->min, 2)},
+            {"Maximum", rpt_vals_num(&s, mc->max, 2)},
+            {"Growth volatility (pp)", rpt_vals_num(&s, ms->vol_pp, 2)},
+            {"Margin volatility (pp)", rpt_vals_num(&s, ms->margin_vol_pp, 2)},
+            {"Sales-to-capital volatility", rpt_vals_pct(&s, ms->s2c_vol_pct / 100.0, 1)},
+            {"Growth-margin correlation", rpt_vals_num(&s, mc->corr_gm, 2)},
         };
         char p5p95[2 * RPT_NUM_LEN + 4], a[RPT_NUM_LEN], b[RPT_NUM_LEN];
         snprintf(p5p95, sizeof(p5p95), "%s / %s", rpt_fmt_num(mc->p5, 2, a, sizeof(a)),

@@ -161,6 +161,22 @@ const char *rpt_fmt_pct(double v, int decimals, char *out, size_t len);
 /* A multiple: 2.2773 → "2.28x". */
 const char *rpt_fmt_mult(double v, int decimals, char *out, size_t len);
 
+/* The formatted values of one block (a table row, a key-value list): the
+ * buffers live as long as the set, and the document copies what it is given,
+ * so a set on the stack serves while the block is added. Past RPT_VALS_MAX
+ * values a call returns "" — a figure visibly missing, never an overflow. */
+#define RPT_VALS_MAX 20
+struct rpt_vals {
+    char v[RPT_VALS_MAX][RPT_NUM_LEN];
+    int n;
+};
+/* The next free buffer of s, or NULL when all are taken. */
+char *rpt_vals_next(struct rpt_vals *s);
+/* rpt_fmt_num / _pct / _mult into the next buffer of s. */
+const char *rpt_vals_num(struct rpt_vals *s, double v, int decimals);
+const char *rpt_vals_pct(struct rpt_vals *s, double v, int decimals);
+const char *rpt_vals_mult(struct rpt_vals *s, double v, int decimals);
+
 /* "<prefix>_<name>_<id>.<ext>" where name and id are reduced to
  * [A-Za-z0-9._-]: every other byte (quotes, CR/LF, slashes, spaces) and
  * every non-ASCII character becomes '_'; name is cut to 64 characters.
