@@ -206,6 +206,39 @@ int gw_rl_redis_take_replies(redisReader *rd, const char *sha, struct gw_rl_repl
     return VALOR_OK;
 }
 
+/* hiredis 0.14's reader allocates an array for the element count it reads
+ * ("*999999999" → gigabytes) before any element arrived, and has no limit
+ * of its own (1.0 added maxelements): the default functions, with arrays
+ * above RL_ARRAY_MAX refused (a protocol error: the connection is dropped). */
+#define RL_ARRAY_MAX 64
+static redisReplyObjectFunctions rl_fns;
+static void *(*dflt_create_array)(const redisReadTask *, int);
+static pthread_once_t rl_fns_once = PTHREAD_ONCE_INIT;
+
+static void *create_array(const redisReadTask *task, int elements)
+{
+    if (elements > RL_ARRAY_MAX)
+        return NULL;
+    return dflt_create_array(task, elements);
+}
+
+static void rl_fns_init(void)
+{
+    redisReader *rd = redisReaderCreate();
+    if (rd == NULL)
+        return;
+    rl_fns = *rd->fn;
+    dflt_create_array = rl_fns.createArray;
+    rl_fns.createArray = create_array;
+    redisReaderFree(rd);
+}
+
+redisReader *gw_rl_redis_reader_new(void)
+{
+    pthread_once(&rl_fns_once, rl_fns_init);
+    return dflt_create_array != NULL ? redisReaderCreateWithFunctions(&rl_fns) : NULL;
+}
+
 /* --- set-up --- */
 
 int gw_rl_redis_new(const char *url, int timeout_ms, int connections, struct metrics_registry *reg,
@@ -317,7 +350,7 @@ static int conn_fd(struct gw_rl_redis *r, struct rl_conn *k, int *fd)
             return VALOR_E_UNAVAILABLE;
         k->gen = gen;
     }
-    if (k->rd == NULL && (k->rd = redisReaderCreate()) == NULL)
+    if (k->rd == NULL && (k->rd = gw_rl_redis_reader_new()) == NULL)
         return VALOR_E_NOMEM;
     return kv_raw_fd(k->c, fd);
 }

@@ -64,6 +64,10 @@ struct gw_rl_reply {
     struct gw_gcra g;     /* out: EVAL's answer when rc == VALOR_OK */
 };
 
+/* A RESP reader for the replies (hiredis' own, with arrays of more than 64
+ * elements refused instead of allocated). Free with redisReaderFree(). */
+redisReader *gw_rl_redis_reader_new(void);
+
 /* Takes the replies parsed so far from rd into res[*got], res[*got + 1], …
  * (at most n in all), in order, advancing *got; each res[i] gets an rc.
  * VALOR_OK (with *got < n when more bytes are needed) or VALOR_E_UNAVAILABLE

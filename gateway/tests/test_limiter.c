@@ -339,7 +339,7 @@ END_TEST
 
 static size_t take(const char *bytes, struct gw_rl_reply *res, size_t n, int *rc)
 {
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = gw_rl_redis_reader_new();
     struct gw_rl_reply *p[8];
     size_t got = 0;
     for (size_t i = 0; i < n; i++) {
@@ -381,6 +381,10 @@ START_TEST(test_reply_parser)
                       3);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(res[i].rc, VALOR_E_UNAVAILABLE);
+    /* a huge array count is refused, not allocated (found by the fuzzer) */
+    take("*999999994\r\n:1\r\n", res, 1, &rc);
+    ck_assert_int_eq(rc, VALOR_E_UNAVAILABLE);
+    ck_assert_int_eq(res[0].rc, 12345);
     /* garbage: a protocol error */
     take("?what\r\n", res, 1, &rc);
     ck_assert_int_eq(rc, VALOR_E_UNAVAILABLE);

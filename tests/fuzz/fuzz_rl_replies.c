@@ -24,7 +24,7 @@ static int run(const uint8_t *data, size_t size, size_t chunk, size_t n, unsigne
                struct gw_rl_reply *res, size_t *got)
 {
     struct gw_rl_reply *p[NMAX];
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = gw_rl_redis_reader_new();
     int rc = VALOR_OK;
 
     assert(rd != NULL);
