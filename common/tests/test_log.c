@@ -50,7 +50,7 @@ static void capture_start(void)
 /* Stops capturing; returns everything written (caller frees). */
 static char *capture_end(void)
 {
-    log_flush(); /* what is still batched belongs to this capture */
+    log_flush();                       /* what is still batched belongs to this capture */
     dup2(saved_stdout, STDOUT_FILENO); /* closes the last write end: reader sees EOF */
     close(saved_stdout);
     pthread_join(cap_reader, NULL);

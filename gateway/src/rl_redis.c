@@ -41,7 +41,6 @@ static const char script[] =
     "return {1, math.floor((period - (new_tat - now)) / interval + 1e-9), math.ceil(new_tat - "
     "now), 0}\n";
 
-
 #define RL_BATCH_MAX 128 /* commands per write; the rest wait for the next turn */
 #define RL_CMD_MAX 768   /* one framed EVALSHA: keys ≤ 256 + 128 bytes */
 
@@ -567,8 +566,7 @@ static int submit(struct gw_rl_redis *r, const char *cmd, size_t len, enum gw_rl
         w.state = RL_LEAD;
     }
     while (w.state == RL_QUEUED)
-        if (pthread_cond_timedwait(&w.cv, &k->lock, &until) == ETIMEDOUT &&
-            w.state == RL_QUEUED) {
+        if (pthread_cond_timedwait(&w.cv, &k->lock, &until) == ETIMEDOUT && w.state == RL_QUEUED) {
             unlink_waiter(k, &w); /* too slow: the caller falls back */
             w.state = RL_DONE;
         }

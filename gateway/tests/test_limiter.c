@@ -41,8 +41,8 @@ static void redis_start(void)
 {
     char p[16];
     snprintf(p, sizeof(p), "%d", redis_port);
-    char *const argv[] = {"redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", NULL};
+    char *const argv[] = {"redis-server", "--port", p,   "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no",     NULL};
     redis_pid = tu_spawn(argv, NULL);
     ck_assert_int_gt(redis_pid, 0);
     ck_assert_int_eq(tu_wait_port(redis_port, 30000), 0);
@@ -85,14 +85,14 @@ static void teardown(void)
 
 struct job {
     int id;
-    int m;                /* decisions */
-    long n;               /* limit per period */
-    int shared;           /* 1: one key for all, 0: a key per thread */
-    const char *deny;     /* deny key, or NULL; odd ids only */
+    int m;                      /* decisions */
+    long n;                     /* limit per period */
+    int shared;                 /* 1: one key for all, 0: a key per thread */
+    const char *deny;           /* deny key, or NULL; odd ids only */
     atomic_int allowed, errors; /* read by the main thread while running */
     int refused, revoked;
     double slowest_ms;
-    atomic_int *stop;     /* loop until *stop (m ignored) */
+    atomic_int *stop;      /* loop until *stop (m ignored) */
     double first_error_ms; /* mono time of the first error */
 };
 
@@ -100,8 +100,7 @@ static void *worker(void *arg)
 {
     struct job *j = arg;
     char key[128];
-    snprintf(key, sizeof(key), "valor:rl:test:%d:%s", (int)getpid(),
-             j->shared ? "shared" : "own");
+    snprintf(key, sizeof(key), "valor:rl:test:%d:%s", (int)getpid(), j->shared ? "shared" : "own");
     if (!j->shared)
         snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%d", j->id);
     for (int i = 0; j->stop != NULL ? !*j->stop : i < j->m; i++) {

@@ -156,6 +156,8 @@ k_rps="" k_p99="" k_rss=""
 if [ "$fds" -ge 2200 ]; then
     WRK_ARGS=("${WRK_1K_ARGS[@]}")
     read -r k_rps _ k_p99 k_cpu _ _ _ < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
+    b2=$(gw_metric rate_limit_redis_batches_total) c2=$(gw_metric rate_limit_redis_commands_total)
+    k_batch=$(awk -v b=$((${b2%.*} - ${b1%.*})) -v c=$((${c2%.*} - ${c1%.*})) 'BEGIN { if (b > 0) printf "%.2f", c / b; else print "n/a" }')
     k_rss=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$gw_pid/status")
 fi
 blocked=$(curl -s "http://127.0.0.1:$gw_port/metrics" | awk '/^rate_limit_blocked_total/ {s += $2} END {print s + 0}')
@@ -175,9 +177,9 @@ if [ "$nginx_ok" = 1 ]; then
     echo "| gateway CPU µs per request ÷ nginx CPU µs per request | $cpu_ratio | × | machine-independent: ${g_cpu} µs ÷ ${n_cpu} µs, same wrk load |"
 fi
 echo "| Redis CPU per limiter decision | ${g_redis} | µs | redis-server user + system time ÷ requests in the gateway run (one decision each) |"
-echo "| limiter commands per Redis batch | ${per_batch} | commands | rate_limit_redis_commands_total ÷ rate_limit_redis_batches_total over the gateway run (pipelining; 1 = none) |"
+echo "| limiter commands per Redis batch | ${per_batch} | commands | rate_limit_redis_commands_total ÷ rate_limit_redis_batches_total over the gateway run, $((${c1%.*} - ${c0%.*})) commands (pipelining; 1 = none) |"
 if [ -n "$k_rps" ]; then
-    echo "| gateway, 1000 connections | ${k_rps%.*} | req/s | p99 ${k_p99} ms; gateway peak RSS ${k_rss} MiB, CPU µs/request ${k_cpu}; wrk ${WRK_1K_ARGS[*]}, GET $path |"
+    echo "| gateway, 1000 connections | ${k_rps%.*} | req/s | p99 ${k_p99} ms; gateway peak RSS ${k_rss} MiB, CPU µs/request ${k_cpu}, commands per Redis batch ${k_batch:-n/a}; wrk ${WRK_1K_ARGS[*]}, GET $path |"
 else
     echo "| gateway, 1000 connections | skipped | | ulimit -n is $fds (< 2200) |"
 fi

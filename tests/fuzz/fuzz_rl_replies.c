@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             assert(a[i].rc == b[i].rc && a[i].noscript == b[i].noscript);
             if (a[i].rc == VALOR_OK && a[i].kind == GW_RL_EVAL)
                 assert(a[i].revoked == b[i].revoked && a[i].g.allowed == b[i].g.allowed &&
-                       a[i].g.remaining == b[i].g.remaining &&
-                       a[i].g.reset_ms == b[i].g.reset_ms && a[i].g.retry_ms == b[i].g.retry_ms);
+                       a[i].g.remaining == b[i].g.remaining && a[i].g.reset_ms == b[i].g.reset_ms &&
+                       a[i].g.retry_ms == b[i].g.retry_ms);
         }
     }
     return 0;
