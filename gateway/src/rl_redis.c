@@ -142,7 +142,10 @@ size_t gw_rl_redis_frame(char *buf, size_t cap, const char *sha, const char *key
 
     if (cap < 8)
         return 0;
-    memcpy(buf, deny_key != NULL ? "*7\r\n" : "*6\r\n", 4);
+    buf[0] = '*';
+    buf[1] = deny_key != NULL ? '7' : '6';
+    buf[2] = '\r';
+    buf[3] = '\n';
     off = 4;
     if (!put_bulk(buf, cap, &off, "EVALSHA", 7) || !put_bulk(buf, cap, &off, sha, strlen(sha)) ||
         !put_bulk(buf, cap, &off, deny_key != NULL ? "2" : "1", 1) ||
@@ -264,7 +267,10 @@ int gw_rl_redis_new(const char *url, int timeout_ms, int connections, struct met
         return rc != VALOR_OK ? rc : VALOR_E_NOMEM;
     }
     r->timeout_ms = timeout_ms;
-    memcpy(r->load_cmd, "*3\r\n", 4);
+    r->load_cmd[0] = '*';
+    r->load_cmd[1] = '3';
+    r->load_cmd[2] = '\r';
+    r->load_cmd[3] = '\n';
     off = 4;
     put_bulk(r->load_cmd, sizeof(r->load_cmd), &off, "SCRIPT", 6);
     put_bulk(r->load_cmd, sizeof(r->load_cmd), &off, "LOAD", 4);
