@@ -323,6 +323,23 @@ int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size
     return VALOR_OK;
 }
 
+int kv_raw_fd(struct kv_client *c, int *fd)
+{
+    *fd = -1;
+    if (c == NULL)
+        return VALOR_E_INVALID;
+    if (kv_ready(c) != VALOR_OK)
+        return VALOR_E_UNAVAILABLE;
+    *fd = c->ctx->fd;
+    return VALOR_OK;
+}
+
+void kv_raw_drop(struct kv_client *c, const char *why)
+{
+    if (c != NULL && c->ctx != NULL)
+        drop_ctx(c, why);
+}
+
 int kv_ping(struct kv_client *c, int *latency_ms)
 {
     const char *argv[] = {"PING"};

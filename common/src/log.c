@@ -1,8 +1,19 @@
 /* log: structured logging through yder (platform.md §6).
  *
- * Our own lines are built here (JSON or text) and written to stdout with a
- * single write(2) each. Library messages (ulfius, yder itself) reach
- * log_yder_cb through yder and are wrapped as event "library".
+ * Our own lines are built here (JSON or text) and written to stdout.
+ * Library messages (ulfius, yder itself) reach log_yder_cb through yder and
+ * are wrapped as event "library".
+ *
+ * Batching: between log_init() and log_close(), info and debug lines (the
+ * access line above all) are appended to one LOG_BUF_BYTES buffer, written
+ * with one write(2) when the next line would not fit, by a flusher thread at
+ * least every LOG_FLUSH_MS, by log_flush(), by log_close() (every shutdown
+ * path, SIGTERM included, ends there) and at exit(). Error and warning lines
+ * first flush what is buffered, then are written at once: they are rare, the
+ * order of lines is kept, and the line that explains a crash is never left in
+ * a buffer. Only a process killed without running its exit (SIGKILL, abort)
+ * can lose the last LOG_FLUSH_MS of info lines. A fork()ed child starts with
+ * an empty buffer (the parent flushed it just before).
  */
 #include "valor/clock.h"
 #include "valor/log.h"
@@ -11,13 +22,18 @@
 #include "valor/err.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <yder.h>
+
+#define LOG_BUF_BYTES 65536
+#define LOG_FLUSH_MS 100
 
 /* Set once by log_init() before any thread starts, read-only after. */
 static struct {
@@ -53,34 +69,148 @@ static int from_yder_level(unsigned long ylevel)
     return CFG_LOG_DEBUG;
 }
 
-/* RFC 3339 UTC with milliseconds: 2024-01-02T03:04:05.678Z */
-/* Writes the whole line plus '\n' with one write(2) so concurrent lines never
- * interleave (a short write on a pipe/tty is completed, which can only happen
- * for lines larger than PIPE_BUF). */
-static void write_line(const char *line)
+/* The line buffer (see the top). lock guards everything in it. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cv; /* wakes the flusher: stop */
+    char buf[LOG_BUF_BYTES];
+    size_t len;
+    int batching; /* between log_init() and log_close() */
+    int running;  /* the flusher thread exists (in this process) */
+    int stop;
+    pthread_t flusher;
+} lb = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static pthread_once_t lb_once = PTHREAD_ONCE_INIT;
+
+/* Writes iov completely (EINTR and short writes retried). */
+static void write_all(struct iovec *iov, int cnt)
 {
-    size_t len = strlen(line);
-    char stackbuf[1024];
-    char *heap = NULL;
-    char *buf = stackbuf;
-    if (len + 1 > sizeof(stackbuf)) {
-        if ((heap = malloc(len + 1)) == NULL)
-            return;
-        buf = heap;
-    }
-    memcpy(buf, line, len + 1);
-    buf[len] = '\n'; /* replaces the NUL: the buffer is not a string any more */
-    size_t off = 0;
-    while (off < len + 1) {
-        ssize_t n = write(STDOUT_FILENO, buf + off, len + 1 - off);
+    while (cnt > 0) {
+        ssize_t n = writev(STDOUT_FILENO, iov, cnt);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            break;
+            return;
         }
-        off += (size_t)n;
+        while (cnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
     }
-    free(heap);
+}
+
+static void flush_locked(void)
+{
+    struct iovec iov = {lb.buf, lb.len};
+    if (lb.len > 0)
+        write_all(&iov, 1);
+    lb.len = 0;
+}
+
+/* Sleeps while nothing is buffered (no timer on an idle process); once a
+ * line is, writes the buffer LOG_FLUSH_MS later. */
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lb.lock);
+    while (!lb.stop) {
+        if (lb.len == 0) {
+            pthread_cond_wait(&lb.cv, &lb.lock);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += LOG_FLUSH_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!lb.stop && pthread_cond_timedwait(&lb.cv, &lb.lock, &until) != ETIMEDOUT)
+            ;
+        flush_locked();
+    }
+    pthread_mutex_unlock(&lb.lock);
+    return NULL;
+}
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&lb.lock);
+    flush_locked();
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&lb.lock);
+}
+
+static void atfork_child(void)
+{
+    /* only the forking thread exists here: no flusher, nothing buffered */
+    pthread_mutex_init(&lb.lock, NULL);
+    lb.len = 0;
+    lb.running = 0;
+}
+
+static void flush_at_exit(void)
+{
+    log_flush();
+}
+
+static void lb_init_once(void)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&lb.cv, &a);
+    pthread_condattr_destroy(&a);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    atexit(flush_at_exit);
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&lb.lock);
+    flush_locked();
+    pthread_mutex_unlock(&lb.lock);
+}
+
+/* Writes the whole line plus '\n': buffered (info, debug) or at once (error,
+ * warning, a line larger than the buffer, or outside log_init/log_close).
+ * Lines never interleave: every write happens under lb.lock. */
+static void write_line(int level, const char *line)
+{
+    size_t len = strlen(line);
+    struct iovec iov[2] = {{(void *)line, len}, {(void *)"\n", 1}};
+
+    pthread_mutex_lock(&lb.lock);
+    if (!lb.batching || level <= CFG_LOG_WARNING || len + 1 > sizeof(lb.buf)) {
+        flush_locked();
+        write_all(iov, 2);
+        pthread_mutex_unlock(&lb.lock);
+        return;
+    }
+    if (lb.len + len + 1 > sizeof(lb.buf))
+        flush_locked();
+    int was_empty = lb.len == 0;
+    memcpy(lb.buf + lb.len, line, len);
+    lb.buf[lb.len + len] = '\n';
+    lb.len += len + 1;
+    if (!lb.running) {
+        lb.stop = 0;
+        if (pthread_create(&lb.flusher, NULL, flusher_main, NULL) == 0)
+            lb.running = 1;
+        else
+            flush_locked(); /* no thread: never leave a line behind */
+    } else if (was_empty) {
+        pthread_cond_signal(&lb.cv); /* the flusher's 100 ms start now */
+    }
+    pthread_mutex_unlock(&lb.lock);
 }
 
 /* A json string from arbitrary bytes: invalid UTF-8 sequences and NUL become
@@ -516,7 +646,7 @@ static void emit(int level, const struct log_ctx *ctx, const char *event, const 
     /* Written directly: the level is already filtered (yder's level is the
      * same), and through yder the finished line was formatted once more into
      * a new buffer only to come back to log_yder_cb. */
-    write_line(line);
+    write_line(clamp_level(level), line);
     free(line);
 }
 
@@ -531,7 +661,7 @@ static void log_yder_cb(void *cls, const char *app_name, const time_t date,
     char *line = build_line(from_yder_level(level), NULL, "library", message, NULL,
                             app_name != NULL ? app_name : log_state.service);
     if (line != NULL)
-        write_line(line);
+        write_line(from_yder_level(level), line);
     free(line);
 }
 
@@ -550,6 +680,10 @@ int log_init(const char *service, int json, int level)
         return VALOR_E_INTERNAL;
     }
     log_state.inited = 1;
+    pthread_once(&lb_once, lb_init_once);
+    pthread_mutex_lock(&lb.lock);
+    lb.batching = 1;
+    pthread_mutex_unlock(&lb.lock);
     return VALOR_OK;
 }
 
@@ -557,6 +691,16 @@ void log_close(void)
 {
     if (!log_state.inited)
         return;
+    pthread_mutex_lock(&lb.lock);
+    lb.batching = 0;
+    int join = lb.running;
+    lb.stop = 1;
+    lb.running = 0;
+    pthread_cond_signal(&lb.cv);
+    flush_locked();
+    pthread_mutex_unlock(&lb.lock);
+    if (join)
+        pthread_join(lb.flusher, NULL);
     y_close_logs();
     log_state.inited = 0;
 }

@@ -132,6 +132,7 @@ static char *capture_end(void)
     FILE *f;
     char *buf = calloc(1, 65536);
     ck_assert_ptr_nonnull(buf);
+    log_flush(); /* what is still batched belongs to this capture */
     ck_assert_int_ge(dup2(saved_stdout, STDOUT_FILENO), 0);
     close(saved_stdout);
     f = fopen(capture_path, "r");

@@ -2,8 +2,15 @@
 #include "valor/log.h"
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <regex.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "valor/app.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +50,7 @@ static void capture_start(void)
 /* Stops capturing; returns everything written (caller frees). */
 static char *capture_end(void)
 {
+    log_flush();                       /* what is still batched belongs to this capture */
     dup2(saved_stdout, STDOUT_FILENO); /* closes the last write end: reader sees EOF */
     close(saved_stdout);
     pthread_join(cap_reader, NULL);
@@ -328,6 +336,138 @@ START_TEST(test_threads_never_interleave)
 }
 END_TEST
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reads fd until EOF or until `needle` count lines are in; hang guard only. */
+static char *read_until(int fd, size_t want_lines, double guard_ms)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *out = calloc(1, cap);
+    double t0 = now_ms();
+    ck_assert_ptr_nonnull(out);
+    while (count_lines(out) < want_lines && now_ms() - t0 < guard_ms) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = read(fd, out + len, cap - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        out[len] = '\0';
+        ck_assert_uint_lt(len, cap - 1);
+    }
+    return out;
+}
+
+#define SHUTDOWN_LINES 3000
+
+/* A process that logged lines just before SIGTERM (the way every service
+ * waits for it: app_wait_signal(), then its stop ends in log_close()) has
+ * every one of them in its output, though most were still batched. */
+START_TEST(test_lines_survive_sigterm)
+{
+    char path[64];
+    int ready[2];
+    snprintf(path, sizeof(path), "/tmp/valor-test-log-%d.out", (int)getpid());
+    /* a file, not a pipe: nobody has to read while the child logs */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
+        close(ready[0]);
+        if (app_signals_init() != 0 || log_init("gateway", 1, CFG_LOG_INFO) != 0)
+            _exit(3);
+        for (int i = 0; i < SHUTDOWN_LINES; i++)
+            log_info(NULL, "request", "line %d", i);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(4);
+        if (app_wait_signal() != SIGTERM)
+            _exit(5);
+        log_close();
+        exit(0);
+    }
+    close(fd);
+    close(ready[1]);
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    char *got = read_until(fd, SHUTDOWN_LINES, 30000);
+    close(fd);
+    unlink(path);
+    ck_assert_uint_eq(count_lines(got), SHUTDOWN_LINES);
+    char want[64];
+    for (int i = 0; i < SHUTDOWN_LINES; i += 499) {
+        snprintf(want, sizeof(want), "\"msg\":\"line %d\"}", i);
+        ck_assert_msg(strstr(got, want) != NULL, "line %d missing", i);
+    }
+    snprintf(want, sizeof(want), "\"msg\":\"line %d\"}", SHUTDOWN_LINES - 1);
+    ck_assert_msg(strstr(got, want) != NULL, "the last line is missing");
+    free(got);
+    close(ready[0]);
+}
+END_TEST
+
+/* One info line and nothing after it: the flusher writes it on its own
+ * (within 100 ms by design; the wait here is only a hang guard). */
+START_TEST(test_single_line_flushed_without_more_logging)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    ck_assert_int_ge(dup2(p[1], STDOUT_FILENO), 0);
+    close(p[1]);
+    ck_assert_int_eq(log_init("runs", 1, CFG_LOG_INFO), 0);
+    log_info(NULL, "request", "the only line");
+    char *got = read_until(p[0], 1, 10000);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    log_close();
+    close(p[0]);
+    json_t *j = one_json_line(got);
+    ck_assert_str_eq(jstr(j, "msg"), "the only line");
+    json_decref(j);
+    free(got);
+}
+END_TEST
+
+/* An error line is written at once, after what was batched before it. */
+START_TEST(test_error_line_immediate_and_in_order)
+{
+    ck_assert_int_eq(log_init("runs", 1, CFG_LOG_INFO), 0);
+    capture_start();
+    log_info(NULL, "request", "first");
+    log_error(NULL, "boom", "second");
+    /* no log_flush(): the error line flushed the info line before itself */
+    dup2(saved_stdout, STDOUT_FILENO);
+    close(saved_stdout);
+    pthread_join(cap_reader, NULL);
+    close(cap_pipe[0]);
+    char *out = cap_buf;
+    cap_buf = NULL;
+    log_close();
+    ck_assert_uint_eq(count_lines(out), 2);
+    char *a = strstr(out, "\"first\""), *b = strstr(out, "\"second\"");
+    ck_assert(a != NULL && b != NULL && a < b);
+    free(out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("log");
@@ -347,6 +487,9 @@ int main(void)
     tcase_add_test(tc, test_without_yder_still_writes);
     tcase_add_test(tc, test_long_message);
     tcase_add_test(tc, test_threads_never_interleave);
+    tcase_add_test(tc, test_lines_survive_sigterm);
+    tcase_add_test(tc, test_single_line_flushed_without_more_logging);
+    tcase_add_test(tc, test_error_line_immediate_and_in_order);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -338,6 +338,7 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
          offsetof(struct gw_config, local_limiter_entries)},
         {"REDIS_PROBE_INTERVAL_MS", 1000, 10, 600000,
          offsetof(struct gw_config, redis_probe_interval_ms)},
+        {"RATE_LIMIT_REDIS_CONNECTIONS", 2, 1, 64, offsetof(struct gw_config, redis_connections)},
         {"WS_QUEUE_MAX", 256, 1, 100000, offsetof(struct gw_config, ws_queue_max)},
     };
     int rc;

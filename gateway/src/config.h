@@ -61,6 +61,7 @@ struct gw_config {
     struct gw_limit api_plan[GW_PLAN_COUNT]; /* RATE_LIMIT_API[_<PLAN>] */
     long local_limiter_entries;              /* RATE_LIMIT_LOCAL_ENTRIES (default 65536) */
     long redis_probe_interval_ms;            /* REDIS_PROBE_INTERVAL_MS (default 1000) */
+    long redis_connections;                  /* RATE_LIMIT_REDIS_CONNECTIONS (default 2) */
     long ws_queue_max;                       /* WS_QUEUE_MAX messages per client (default 256) */
 };
 

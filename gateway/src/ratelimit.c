@@ -70,7 +70,8 @@ int gw_ratelimit_new(const struct gw_config *cfg, struct metrics_registry *reg, 
         return VALOR_E_NOMEM;
     rl->cfg = cfg;
     rl->revoke = rv;
-    rc = gw_rl_redis_new(cfg->base.redis_url, cfg->base.redis_timeout_ms, &rl->redis);
+    rc = gw_rl_redis_new(cfg->base.redis_url, cfg->base.redis_timeout_ms,
+                         (int)cfg->redis_connections, reg, &rl->redis);
     if (rc == VALOR_OK)
         rc = gw_rl_local_new((size_t)cfg->local_limiter_entries, &rl->local);
     if (rc == VALOR_OK && reg != NULL) {

@@ -25,7 +25,8 @@ static const char *const vars[] = {"AUTH_SERVICE_URL",
                                    "RATE_LIMIT_HEAVY",
                                    "RATE_LIMIT_FINANCIAL_DATA",
                                    "APP_ENV",
-                                   "FLASK_ENV"};
+                                   "FLASK_ENV",
+                                   "RATE_LIMIT_REDIS_CONNECTIONS"};
 
 static void clear_env(void)
 {
@@ -65,6 +66,12 @@ START_TEST(test_bad_timeouts_refused)
     clear_env();
     setenv("UPSTREAM_CONNECT_TIMEOUT_MS", "0", 1);
     expect_refused("UPSTREAM_CONNECT_TIMEOUT_MS");
+    clear_env();
+    setenv("RATE_LIMIT_REDIS_CONNECTIONS", "0", 1);
+    expect_refused("RATE_LIMIT_REDIS_CONNECTIONS");
+    clear_env();
+    setenv("RATE_LIMIT_REDIS_CONNECTIONS", "65", 1);
+    expect_refused("RATE_LIMIT_REDIS_CONNECTIONS");
 }
 END_TEST
 
@@ -91,6 +98,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c.upstream_connect_timeout_ms, 1000);
     ck_assert_int_eq(c.upstream_timeout_ms, 10000);
     ck_assert_int_eq(c.base.port, 5002);
+    ck_assert_int_eq(c.redis_connections, 2);
     ck_assert_str_eq(gw_service_name(GW_SVC_FINANCIAL), "financial");
     gw_config_free(&c);
 }

@@ -530,6 +530,11 @@ START_TEST(test_metrics_labels)
     ck_assert_double_eq(tu_metric(port, line), 1);
     ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"redis\"}"), 1);
     ck_assert_double_eq(tu_metric(port, "rate_limiter_backend{backend=\"local\"}"), 0);
+    /* the pipelined limiter's counters: every decision went out in some batch */
+    double cmds = tu_metric(port, "rate_limit_redis_commands_total");
+    double batches = tu_metric(port, "rate_limit_redis_batches_total");
+    ck_assert_msg(cmds >= 1 && batches >= 1 && batches <= cmds, "%g commands in %g batches", cmds,
+                  batches);
     snprintf(line, sizeof(line), "upstream_up{service=\"runs\",address=\"127.0.0.1:%d\"}", up.port);
     ck_assert_double_eq(tu_metric(port, line), 1);
     free(tok);

@@ -6,11 +6,22 @@
 # proxy + access log at INFO + metrics), same wrk settings for all three.
 # Env from scripts/bench.sh: BUILD, RUN, ROOT, REDIS_URL, NATS_URL, JWT_SECRET_KEY.
 # Prints Markdown rows "| what | figure | unit | note |".
+#
+# Also: the gateway under 1000 concurrent connections (wrk -t2 -c1000:
+# requests/s, p99, the gateway's peak RSS), the machine-independent ratio of
+# the gateway's CPU per request to nginx's, and the limiter's cost in Redis
+# (Redis CPU µs per decision, commands per pipelined batch from the gateway's
+# rate_limit_redis_{commands,batches}_total counters).
 set -uo pipefail
 # shellcheck disable=SC1091
 source "$ROOT/scripts/lib.sh"
 
 WRK_ARGS=(-t2 -c64 -d"${BENCH_GW_SECONDS:-10}"s --latency)
+WRK_1K_ARGS=(-t2 -c1000 -d"${BENCH_GW_SECONDS:-10}"s --latency)
+# 1000 client connections + as many upstream ones + wrk's: raise the soft
+# limit for this script and what it starts (the hard limit permitting)
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+fds=$(ulimit -n)
 up_bin="$BUILD/bench/gateway-bench_upstream"
 tok_bin="$BUILD/bench/gateway-bench_token"
 gw_bin="$BUILD/bin/gateway"
@@ -38,7 +49,7 @@ gw_port=$(free_port)
 HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO \
     AUTH_SERVICE_URL="http://127.0.0.1:$up_port" RUNS_SERVICE_URL="http://127.0.0.1:$up_port" \
     FINANCIAL_SERVICE_URL="http://127.0.0.1:$up_port" DEALS_SERVICE_URL="http://127.0.0.1:$up_port" \
-    RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
+    MAX_CONNECTIONS=2048 RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
 pids+=($!)
 gw_pid=$!
 
@@ -99,6 +110,10 @@ per_request() {
 }
 redis_port=${REDIS_URL##*:}
 redis_pid=$(pgrep -f "redis-server .*:${redis_port%%/*}\$" | head -1)
+# a counter of the gateway's /metrics (0 when absent)
+gw_metric() {
+    curl -s "http://127.0.0.1:$gw_port/metrics" | awk -v m="$1" '$1 == m {print $2; f = 1} END {if (!f) print 0}'
+}
 # measure URL PROXY_PIDS… → "rps p50_ms p99_ms" and the CPU µs per request of
 # the proxy (the pids given; none: "-"), the upstream, Redis and wrk
 measure() {
@@ -133,11 +148,22 @@ if [ "$nginx_ok" = 1 ]; then
     # shellcheck disable=SC2086
     read -r n_rps n_p50 n_p99 n_cpu n_up _ n_wrk < <(measure "http://127.0.0.1:$ng_port$path" $ng_pids)
 fi
+b0=$(gw_metric rate_limit_redis_batches_total) c0=$(gw_metric rate_limit_redis_commands_total)
 read -r g_rps g_p50 g_p99 g_cpu g_up g_redis g_wrk < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
+b1=$(gw_metric rate_limit_redis_batches_total) c1=$(gw_metric rate_limit_redis_commands_total)
+per_batch=$(awk -v b=$((${b1%.*} - ${b0%.*})) -v c=$((${c1%.*} - ${c0%.*})) 'BEGIN { if (b > 0) printf "%.2f", c / b; else print "n/a" }')
+k_rps="" k_p99="" k_rss=""
+if [ "$fds" -ge 2200 ]; then
+    WRK_ARGS=("${WRK_1K_ARGS[@]}")
+    read -r k_rps _ k_p99 k_cpu _ _ _ < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
+    b2=$(gw_metric rate_limit_redis_batches_total) c2=$(gw_metric rate_limit_redis_commands_total)
+    k_batch=$(awk -v b=$((${b2%.*} - ${b1%.*})) -v c=$((${c2%.*} - ${c1%.*})) 'BEGIN { if (b > 0) printf "%.2f", c / b; else print "n/a" }')
+    k_rss=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$gw_pid/status")
+fi
 blocked=$(curl -s "http://127.0.0.1:$gw_port/metrics" | awk '/^rate_limit_blocked_total/ {s += $2} END {print s + 0}')
 backend=$(curl -s "http://127.0.0.1:$gw_port/metrics" | grep -c '^rate_limiter_backend{backend="redis"} 1')
 
-settings="wrk ${WRK_ARGS[*]}, GET $path"
+settings="wrk -t2 -c64 -d${BENCH_GW_SECONDS:-10}s --latency, GET $path"
 echo "| upstream direct | ${d_rps%.*} | req/s | p50 ${d_p50} ms, p99 ${d_p99} ms; CPU µs/request: upstream ${d_up}, wrk ${d_wrk}; $settings |"
 if [ "$nginx_ok" = 1 ]; then
     echo "| nginx keep-alive proxy | ${n_rps%.*} | req/s | p50 ${n_p50} ms, p99 ${n_p99} ms; access log on; CPU µs/request: nginx ${n_cpu}, upstream ${n_up}, wrk ${n_wrk} |"
@@ -146,6 +172,17 @@ else
 fi
 echo "| gateway full pipeline | ${g_rps%.*} | req/s | p50 ${g_p50} ms, p99 ${g_p99} ms; JWT + Redis GCRA (backend redis: $backend, refused: $blocked) + access log + metrics; CPU µs/request: upstream ${g_up}, Redis ${g_redis}, wrk ${g_wrk} |"
 echo "| gateway CPU per request | ${g_cpu} | µs | user + system time of the gateway process during its run (nginx: ${n_cpu:-?} µs) |"
+if [ "$nginx_ok" = 1 ]; then
+    cpu_ratio=$(awk -v g="$g_cpu" -v n="$n_cpu" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "?" }')
+    echo "| gateway CPU µs per request ÷ nginx CPU µs per request | $cpu_ratio | × | machine-independent: ${g_cpu} µs ÷ ${n_cpu} µs, same wrk load |"
+fi
+echo "| Redis CPU per limiter decision | ${g_redis} | µs | redis-server user + system time ÷ requests in the gateway run (one decision each) |"
+echo "| limiter commands per Redis batch | ${per_batch} | commands | rate_limit_redis_commands_total ÷ rate_limit_redis_batches_total over the gateway run, $((${c1%.*} - ${c0%.*})) commands (pipelining; 1 = none) |"
+if [ -n "$k_rps" ]; then
+    echo "| gateway, 1000 connections | ${k_rps%.*} | req/s | p99 ${k_p99} ms; gateway peak RSS ${k_rss} MiB, CPU µs/request ${k_cpu}, commands per Redis batch ${k_batch:-n/a}; wrk ${WRK_1K_ARGS[*]}, GET $path |"
+else
+    echo "| gateway, 1000 connections | skipped | | ulimit -n is $fds (< 2200) |"
+fi
 if [ "$nginx_ok" = 1 ]; then
     ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "?" }')
     dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN { printf "%+.2f", g - n }')

@@ -26,6 +26,7 @@ declare -A SOURCES=(
     [jwt]=""
     [routes]="gateway/src/routes.c"
     [upstream_response]="gateway/src/upstream.c"
+    [rl_replies]="gateway/src/rl_redis.c"
     [notes_etag]="svc-deals/src/handlers_notes.c svc-deals/src/deals.c svc-deals/src/stmts.c"
 )
 

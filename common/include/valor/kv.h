@@ -35,6 +35,16 @@ int kv_command_argv(struct kv_client *c, int argc, const char **argv, const size
 /* kv_command_argv with up to 8 NUL-terminated arguments. */
 int kv_command(struct kv_client *c, int argc, const char **argv, redisReply **reply);
 
+/* For a caller that speaks RESP on the socket itself (the gateway's
+ * pipelined limiter): connects (AUTH, SELECT, timeouts) when needed and
+ * gives the connected socket, borrowed until kv_raw_drop()/kv_close(). The
+ * caller must leave no reply unread on it. VALOR_E_UNAVAILABLE when Redis
+ * cannot be reached. */
+int kv_raw_fd(struct kv_client *c, int *fd);
+/* The socket is in an unknown state (I/O error, timeout, stray bytes):
+ * closes it; the next use connects afresh. why is logged on the first failure. */
+void kv_raw_drop(struct kv_client *c, const char *why);
+
 /* PING; *latency_ms set when not NULL. */
 int kv_ping(struct kv_client *c, int *latency_ms);
 

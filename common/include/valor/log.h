@@ -17,9 +17,15 @@ struct log_ctx {
     const char *user_id;    /* borrowed, may be NULL */
 };
 
-/* level: enum cfg_log_level. Call once at start-up before any thread starts. */
+/* level: enum cfg_log_level. Call once at start-up before any thread starts.
+ * From here to log_close(), info and debug lines are batched: written when
+ * the buffer fills and at least every 100 ms; error and warning lines flush
+ * the buffer and are written at once. */
 int log_init(const char *service, int json, int level);
+/* Flushes and stops batching (a shutdown ends here: nothing is lost). */
 void log_close(void);
+/* Writes what is buffered now (also run at exit()). */
+void log_flush(void);
 
 /* event: a short machine name ("startup", "db_error"); fmt is printf-style. */
 void log_msg(int level, const struct log_ctx *ctx, const char *event, const char *fmt, ...)
