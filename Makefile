@@ -8,7 +8,7 @@
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each
 #   make lint / fmt-check / fmt / clean
 #
-# MODE selects the flavour: debug (default), release, asan. Output goes to
+# MODE selects the flavour: debug (default), release, asan, tsan. Output goes to
 # build/$(MODE)/. Targets that need packages run scripts/install-deps.sh first
 # and then build in a sub-make, so pkg-config is read after the install.
 
@@ -28,6 +28,8 @@ CFLAGS_debug := -O1 -g
 CFLAGS_release := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS_asan := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_asan := -fsanitize=address,undefined
+CFLAGS_tsan := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_tsan := -fsanitize=thread
 
 CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -pthread $(CFLAGS_$(MODE)) -Icommon/include $(PKG_CFLAGS)
 LDFLAGS := -pthread $(LDFLAGS_$(MODE))
@@ -56,7 +58,7 @@ BINS := $(COMPONENTS:%=$(B)/bin/%)
 TESTS :=
 BENCHES :=
 
-.PHONY: all build deps up down test asan bench fuzz lint fmt fmt-check clean tests compose-test \
+.PHONY: all build deps up down test asan tsan bench fuzz lint fmt fmt-check clean tests compose-test \
         k8s-check
 
 all: build
@@ -151,6 +153,13 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
 		SKIP_COMPOSE_TEST=1 scripts/test.sh build/asan
+
+# make tsan: the gateway's test programs under
+# ThreadSanitizer (its worker, limiter and feed threads), against a private stack.
+tsan: deps
+	@$(MAKE) --no-print-directory MODE=tsan build
+	@TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1 CK_TIMEOUT_MULTIPLIER=8 UNIT_ONLY=1 \
+		TEST_PROGRAMS=gateway- scripts/test.sh build/tsan
 
 # make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60); see docs/fuzzing.md.
 # (make test runs each target once over its seed corpus and regression inputs.)

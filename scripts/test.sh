@@ -7,6 +7,8 @@
 # (scripts/compose-test.sh), then one closing "N passed, N failed" line.
 #
 #   scripts/test.sh BUILD_DIR       e.g. build/debug or build/asan
+# TEST_PROGRAMS=PREFIX runs only the test programs whose name starts so
+# (e.g. gateway-); UNIT_ONLY=1 stops after the test programs.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -49,7 +51,7 @@ failed_names=()
 export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4}
 
 # Check prints "NN%: Checks: N, Failures: F, Errors: E" per test program.
-for t in "$BUILD"/tests/*; do
+for t in "$BUILD"/tests/${TEST_PROGRAMS:-}*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     log="$LOGS/$name.log"
@@ -72,6 +74,12 @@ for t in "$BUILD"/tests/*; do
         grep -vE '^[0-9]+%: Checks' "$log" | tail -n 60
     fi
 done
+
+if [ "${UNIT_ONLY:-0}" = 1 ]; then # make tsan: the test programs only
+    echo "total: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
 
 # run_suite NAME CMD...: runs a suite that ends with "[word:] N passed, N failed"
 # and adds its counts; a suite that prints no such line counts as one failure.
