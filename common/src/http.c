@@ -591,7 +591,13 @@ static int build_table(struct http_server *s)
 
 int http_server_start(struct http_server *s)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    /* poll(), not epoll: with epoll, MHD_quiesce_daemon() (the drain in
+     * http_server_stop) races each worker's own removal of the listening
+     * socket from its epoll set and MHD_PANIC()s — "Failed to remove listen
+     * FD from epoll set", libmicrohttpd 0.9.75, test_stop_under_connection_churn.
+     * With poll() the quiesce is a flag and a wake-up; each worker polls only
+     * its own share of the connections. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     const union MHD_DaemonInfo *info;
 

@@ -835,6 +835,59 @@ START_TEST(test_graceful_stop)
 }
 END_TEST
 
+/* Clients that connect, ask /health and hang up, over and over, until told
+ * to stop (port: the server of this round). */
+static atomic_int churn_port, churn_stop, churn_served;
+
+static void *churn_client(void *p)
+{
+    (void)p;
+    while (!atomic_load(&churn_stop)) {
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((unsigned short)atomic_load(&churn_port)),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct timeval tv = {.tv_sec = 10}; /* a hang guard */
+        static const char req[] = "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        char buf[4096];
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+            write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1) &&
+            read(fd, buf, sizeof(buf)) > 0)
+            atomic_fetch_add(&churn_served, 1);
+        close(fd);
+    }
+    return NULL;
+}
+
+/* Stopping while connections come and go never aborts the process: with
+ * MHD's epoll loop, MHD_quiesce_daemon() races the workers' own removal of
+ * the listening socket from their epoll sets and MHD_PANIC()s (libmicrohttpd
+ * 0.9.75, "Failed to remove listen FD from epoll set"), which is why the
+ * server polls. Counted in rounds, not time. */
+START_TEST(test_stop_under_connection_churn)
+{
+    for (int round = 0; round < 150; round++) {
+        struct http_server *s = start_server(NULL, 4, 0);
+        pthread_t t[3];
+        atomic_store(&churn_port, http_server_port(s));
+        atomic_store(&churn_stop, 0);
+        atomic_store(&churn_served, 0);
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(pthread_create(&t[i], NULL, churn_client, NULL), 0);
+        while (atomic_load(&churn_served) < 20) /* the workers are busy now */
+            usleep(1000);
+        http_server_stop(s, 1);
+        atomic_store(&churn_stop, 1);
+        for (int i = 0; i < 3; i++)
+            pthread_join(t[i], NULL);
+        http_server_free(s);
+    }
+}
+END_TEST
+
 static atomic_int concurrent_ok;
 
 static void *hammer(void *p)
@@ -955,6 +1008,7 @@ int main(void)
     tcase_add_test(tc, test_access_log_has_no_secrets);
     tcase_add_test(tc, test_graceful_stop);
     tcase_add_test(tc, test_concurrent_requests);
+    tcase_add_test(tc, test_stop_under_connection_churn);
     tcase_add_test(tc, test_timestamp_format);
     tcase_add_test(tc, test_ipv6_bind);
     suite_add_tcase(s, tc);
