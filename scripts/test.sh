@@ -55,7 +55,9 @@ for t in "$BUILD"/tests/${TEST_PROGRAMS:-}*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     log="$LOGS/$name.log"
-    (cd "$ROOT" && timeout 1800 "$t") >"$log" 2>&1
+    rm -f "$ROOT/core"
+    # a crash leaves a core file (check forks each case in ROOT): its stack goes to the log
+    (cd "$ROOT" && ulimit -c unlimited 2>/dev/null; timeout 1800 "$t") >"$log" 2>&1
     rc=$?
     summary=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -1)
     if [ -n "$summary" ]; then
@@ -72,8 +74,15 @@ for t in "$BUILD"/tests/${TEST_PROGRAMS:-}*; do
     if [ "$bad" -ne 0 ]; then
         failed_names+=("$name")
         grep -vE '^[0-9]+%: Checks' "$log" | tail -n 60
+        if [ -f "$ROOT/core" ] && command -v gdb >/dev/null; then
+            gdb -q -batch -ex 'thread apply all bt 25' "$t" "$ROOT/core" >"$LOGS/$name.backtrace" 2>&1
+            mv -f "$ROOT/core" "$LOGS/$name.core"
+            echo "-- $name crashed; its threads' stacks (.run/test-logs/$name.backtrace):"
+            grep -E '^(Thread|#[0-9])' "$LOGS/$name.backtrace" | head -n 150
+        fi
     fi
 done
+rm -f "$ROOT/core"
 
 if [ "${UNIT_ONLY:-0}" = 1 ]; then # make tsan: the test programs only
     echo "total: $passed passed, $failed failed"
