@@ -173,7 +173,8 @@ _NETWORK_STATUS = re.compile(r"^(\S+) - Failed to load resource: the server resp
 
 class Browser:
     """One headless Chromium with a fresh profile. allow: API statuses this case expects to
-    see failing in the network log (a 412 of a notes conflict, a 401 of a wrong password)."""
+    see failing in the network log (a 412 of a notes conflict, a 401 of a wrong password; a
+    401 also covers the live feed's upgrade refused for a revoked session)."""
 
     def __init__(self, name, size=DESKTOP, allow=(), ws_failures=False):
         self.name = name
@@ -240,6 +241,11 @@ class Browser:
                 continue
             if source == "network":
                 if self.ws_failures and "WebSocket connection to" in msg:
+                    continue
+                # the feed's upgrade refused with 401 (a revoked session): the same
+                # expected status as a 401 of the API, when the case expects one
+                if (401 in self.allow and "WebSocket connection to" in msg and "/api/ws" in msg
+                        and "HTTP Authentication failed" in msg):
                     continue
                 m = _NETWORK_STATUS.match(msg)
                 if m and "/api/" in m.group(1) and int(m.group(2)) in self.allow:
