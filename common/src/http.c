@@ -62,6 +62,7 @@ struct route {
     void *ud;
     struct http_server *server;
     int is_fallback; /* the default endpoint: 404/405, no 413 check */
+    int deferrable;  /* http_route_deferrable() */
     struct route *next;
 };
 
@@ -96,7 +97,23 @@ struct http_server {
     atomic_int inflight;  /* inside a handler */
     atomic_int busy;      /* request line received, response not yet completed */
     atomic_int draining;
+    int has_deferrable; /* a deferrable route is registered */
+    atomic_int
+        deferred; /* connections suspended by http_defer(), not yet back in the access handler */
 };
+
+/* A request of a deferrable route: its context and answer outlive the
+ * handler's call. */
+struct http__pending {
+    struct http_ctx ctx;
+    struct _u_response resp;
+    struct MHD_Connection *con;
+    struct http_server *server;
+    long long t0;
+    int deferred; /* http_defer() suspended the connection */
+};
+
+_Thread_local struct http__pending *http__answering;
 
 static long long now_ns(void)
 {
@@ -259,15 +276,14 @@ static struct route *dispatch(struct http_server *s, const struct _u_request *re
     return r;
 }
 
-/* The pipeline of one request, from ulfius' default endpoint (r is the
- * fallback route) or from http__run(). too_large: the body is over the
- * limit (413 on a matched route). */
-static void run(struct route *r, const struct _u_request *req, struct _u_response *resp,
-                int too_large)
+/* The pipeline of one request up to and including the handler: ctx set up,
+ * request id, security headers, pre-hook, 413, handler. r is the route
+ * (the fallback route: matched here). too_large: the body is over the limit
+ * (413 on a matched route). */
+static void begin(struct route *r, const struct _u_request *req, struct _u_response *resp,
+                  struct http_ctx *ctx, int too_large)
 {
     struct http_server *s = r->server;
-    struct http_ctx ctx;
-    long long t0 = now_ns();
 
     if (r->is_fallback) {
         struct route *found = dispatch(s, req);
@@ -276,17 +292,16 @@ static void run(struct route *r, const struct _u_request *req, struct _u_respons
     }
 
     atomic_fetch_add(&s->inflight, 1);
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.req = req;
-    ctx.resp = resp;
-    ctx.ud = r->ud;
-    ctx.route = r->template;
-    take_request_id(&ctx);
-    peer_ip(req->client_address, ctx.client_ip, sizeof(ctx.client_ip));
-    ctx.log.request_id = ctx.request_id;
+    ctx->req = req;
+    ctx->resp = resp;
+    ctx->ud = r->ud;
+    ctx->route = r->template;
+    take_request_id(ctx);
+    peer_ip(req->client_address, ctx->client_ip, sizeof(ctx->client_ip));
+    ctx->log.request_id = ctx->request_id;
 
     /* set before the handler so that it may override (e.g. Cache-Control) */
-    set_header(resp, "X-Request-ID", ctx.request_id);
+    set_header(resp, "X-Request-ID", ctx->request_id);
     set_header(resp, "X-Content-Type-Options", "nosniff");
     set_header(resp, "X-Frame-Options", "DENY");
     set_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
@@ -295,22 +310,123 @@ static void run(struct route *r, const struct _u_request *req, struct _u_respons
         set_header(resp, "Connection", "close");
 
     /* a hook that replied (e.g. a CORS preflight) ends the request */
-    if (s->pre_hook != NULL && s->pre_hook(&ctx, s->pre_hook_ud) != 0) {
+    if (s->pre_hook != NULL && s->pre_hook(ctx, s->pre_hook_ud) != 0) {
         /* nothing more to do */
     } else if (!r->is_fallback && (too_large || body_too_large(s, req))) {
-        http_reply_error(&ctx, VALOR_E_TOO_LARGE, "Request body too large");
+        http_reply_error(ctx, VALOR_E_TOO_LARGE, "Request body too large");
     } else {
-        r->handler(&ctx);
+        r->handler(ctx);
     }
+}
 
-    observe(s, &ctx, (double)(now_ns() - t0) / 1e9);
+/* After the answer: metrics and the access line. */
+static void finish(struct http_server *s, struct http_ctx *ctx, long long t0)
+{
+    observe(s, ctx, (double)(now_ns() - t0) / 1e9);
     atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void run(struct route *r, const struct _u_request *req, struct _u_response *resp,
+                int too_large)
+{
+    struct http_ctx ctx;
+    long long t0 = now_ns();
+
+    memset(&ctx, 0, sizeof(ctx));
+    begin(r, req, resp, &ctx, too_large);
+    finish(r->server, &ctx, t0);
+}
+
+/* ulfius' dispatcher is about to send the answer of a deferrable route's
+ * request: it becomes ulfius' response. */
+static void answer_pending(struct http__pending *p, struct _u_response *resp)
+{
+    struct _u_response theirs = *resp;
+    *resp = p->resp;
+    p->resp = theirs;
+    p->ctx.resp = resp;
+    finish(p->server, &p->ctx, p->t0);
 }
 
 static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
-    run(user_data, req, resp, 0);
+    if (http__answering != NULL)
+        answer_pending(http__answering, resp);
+    else
+        run(user_data, req, resp, 0);
     return U_CALLBACK_COMPLETE;
+}
+
+static void pending_free(struct http__pending *p)
+{
+    if (p != NULL) {
+        ulfius_clean_response(&p->resp);
+        free(p);
+    }
+}
+
+int http__final_call(struct http_server *s, struct MHD_Connection *con, struct http__conn *cs,
+                     void **con_cls)
+{
+    struct connection_info_struct *ci = *con_cls;
+    struct _u_request *req = ci != NULL ? ci->request : NULL;
+    struct http__pending *p = cs->pending;
+    struct route *r;
+
+    if (p != NULL) { /* back from http_resume() */
+        if (p->deferred) {
+            p->deferred = 0;
+            atomic_fetch_sub(&s->deferred, 1);
+        }
+        return 0;
+    }
+    if (req == NULL)
+        return 0;
+    /* ulfius' dispatcher fills map_url (query arguments) per endpoint */
+    u_map_empty(req->map_url);
+    u_map_copy_into(req->map_url, &ci->map_url_initial);
+    r = dispatch(s, req);
+    if (r == NULL || !r->deferrable)
+        return 0;
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return 0;
+    if (ulfius_init_response(&p->resp) != U_OK) {
+        free(p);
+        return 0;
+    }
+    p->con = con;
+    p->server = s;
+    p->t0 = now_ns();
+    p->ctx.pending = p;
+    cs->pending = p;
+    begin(r, req, &p->resp, &p->ctx, 0);
+    return p->deferred;
+}
+
+void http__conn_done(struct http__conn *cs)
+{
+    if (cs != NULL) {
+        pending_free(cs->pending);
+        cs->pending = NULL;
+    }
+}
+
+int http_defer(struct http_ctx *ctx)
+{
+    struct http__pending *p = ctx != NULL ? ctx->pending : NULL;
+    if (p == NULL || p->deferred)
+        return VALOR_E_INVALID;
+    p->deferred = 1;
+    atomic_fetch_add(&p->server->deferred, 1);
+    MHD_suspend_connection(p->con);
+    return VALOR_OK;
+}
+
+void http_resume(struct http_ctx *ctx)
+{
+    /* libmicrohttpd orders this with the worker's next look at the
+     * connection (its cleanup mutex), so the answer is complete there */
+    MHD_resume_connection(ctx->pending->con);
 }
 
 void http__run(struct http_server *s, const struct _u_request *req, struct _u_response *resp,
@@ -387,6 +503,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     if (cs != NULL) { /* a new request on this connection */
         cs->headers_seen = 0;
         cs->received = 0;
+        http__conn_done(cs);
     }
     return ulfius_uri_logger(NULL, uri);
 }
@@ -406,6 +523,7 @@ static void request_completed(void *cls, struct MHD_Connection *con, void **con_
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     mhd_request_completed(NULL, con, con_cls, toe);
+    http__conn_done(ci != NULL ? ci->socket_context : NULL);
     request_done(cls, ci != NULL ? ci->socket_context : NULL);
 }
 
@@ -419,6 +537,7 @@ static void connection_event(void *cls, struct MHD_Connection *con, void **socke
         *socket_context = calloc(1, sizeof(struct http__conn));
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         request_done(cls, *socket_context);
+        http__conn_done(*socket_context);
         free(*socket_context);
         *socket_context = NULL;
     }
@@ -529,8 +648,8 @@ struct _u_instance *http_server_instance(struct http_server *s)
     return &s->inst;
 }
 
-int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
-               void *ud)
+static int add_route(struct http_server *s, const char *method, const char *path, http_handler h,
+                     void *ud, int deferrable)
 {
     struct route *r, **tail;
     if (s == NULL || method == NULL || path == NULL || h == NULL || s->running ||
@@ -546,6 +665,8 @@ int http_route(struct http_server *s, const char *method, const char *path, http
     r->handler = h;
     r->ud = ud;
     r->server = s;
+    r->deferrable = deferrable;
+    s->has_deferrable |= deferrable;
     if (r->template == NULL) {
         free(r);
         return VALOR_E_NOMEM;
@@ -554,6 +675,18 @@ int http_route(struct http_server *s, const char *method, const char *path, http
         ;
     *tail = r;
     return VALOR_OK;
+}
+
+int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
+               void *ud)
+{
+    return add_route(s, method, path, h, ud, 0);
+}
+
+int http_route_deferrable(struct http_server *s, const char *method, const char *path,
+                          http_handler h, void *ud)
+{
+    return add_route(s, method, path, h, ud, 1);
 }
 
 int http_server_set_pre_hook(struct http_server *s, http_pre_hook hook, void *ud)
@@ -607,6 +740,8 @@ int http_server_start(struct http_server *s)
         return VALOR_E_NOMEM;
     if (s->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (s->has_deferrable)
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
     /* s->addr outlives the call: MHD binds inside MHD_start_daemon(). The
      * external logger must come first; a pool of 1 is no pool (MHD warns). */
     struct MHD_OptionItem ops[] = {
@@ -670,6 +805,10 @@ void http_server_stop(struct http_server *s, int grace_s)
         log_warn(NULL, "http_drain",
                  "grace period over with %d request(s) unfinished (%d in handlers)",
                  atomic_load(&s->busy), atomic_load(&s->inflight));
+    /* libmicrohttpd cannot stop with a suspended connection (MHD_PANIC):
+     * the owners of deferred requests resume them within their timeouts */
+    while (atomic_load(&s->deferred) > 0)
+        usleep(1000);
     ulfius_stop_framework(&s->inst);
     if (s->listen_fd != MHD_INVALID_SOCKET)
         close(s->listen_fd);
@@ -721,6 +860,11 @@ enum MHD_Result http__ulfius_access(struct http_server *s, struct MHD_Connection
 size_t http__max_body(const struct http_server *s)
 {
     return s->max_body;
+}
+
+int http__has_deferrable(const struct http_server *s)
+{
+    return s->has_deferrable;
 }
 
 const char *http__service(const struct http_server *s)

@@ -260,6 +260,14 @@ enum MHD_Result http__access(void *cls, struct MHD_Connection *con, const char *
         cs->received += *upload_data_size;
         if (cs->received > http__max_body(s))
             return refuse_mid_body(s, con, url, method, version);
+    } else if (cs != NULL && http__has_deferrable(s)) {
+        if (http__final_call(s, con, cs, con_cls))
+            return MHD_YES; /* deferred: the connection is suspended */
+        http__answering = cs->pending;
+        enum MHD_Result ret = http__ulfius_access(s, con, url, method, version, upload_data,
+                                                  upload_data_size, con_cls);
+        http__answering = NULL;
+        return ret;
     }
     return http__ulfius_access(s, con, url, method, version, upload_data, upload_data_size,
                                con_cls);

@@ -10,9 +10,10 @@
 /* Per TCP connection (MHD socket context), used by the connection's worker
  * thread only. */
 struct http__conn {
-    int busy;                    /* a request is in progress */
-    int headers_seen;            /* the access handler ran for this request */
-    unsigned long long received; /* body bytes of this request so far */
+    int busy;                      /* a request is in progress */
+    int headers_seen;              /* the access handler ran for this request */
+    unsigned long long received;   /* body bytes of this request so far */
+    struct http__pending *pending; /* the request of a deferrable route, until answered */
 };
 
 /* The service name given to http_server_new() (borrowed). */
@@ -46,6 +47,21 @@ size_t http__max_body(const struct http_server *s);
  * 413 when too_large, access log, metrics. */
 void http__run(struct http_server *s, const struct _u_request *req, struct _u_response *resp,
                int too_large);
+
+/* The final call of the access handler (the whole request is in) for a
+ * server with deferrable routes: runs the pipeline of a deferrable route
+ * here, ahead of ulfius' dispatcher (cs->pending). Returns 1 when the
+ * request was deferred (the connection is suspended: return MHD_YES), 0 to
+ * go on to ulfius, whose dispatcher then sends the answer of cs->pending (or
+ * runs the request as usual when there is none). */
+int http__final_call(struct http_server *s, struct MHD_Connection *con, struct http__conn *cs,
+                     void **con_cls);
+/* What http__access() is about to hand to ulfius' dispatcher on this thread. */
+extern _Thread_local struct http__pending *http__answering;
+/* Frees the connection's pending request, if any (its request is over). */
+void http__conn_done(struct http__conn *cs);
+/* A deferrable route is registered. */
+int http__has_deferrable(const struct http_server *s);
 
 /* http_body.c: MHD's access handler for our servers (cls: the server). It
  * answers a request whose body is too large before reading the body

@@ -1,7 +1,7 @@
 /* http: the ulfius server every process uses, and JSON request/response helpers.
  *
- * The server runs libmicrohttpd's epoll thread pool
- * (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, MHD_OPTION_THREAD_POOL_SIZE)
+ * The server runs libmicrohttpd's thread pool
+ * (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, MHD_OPTION_THREAD_POOL_SIZE)
  * with an explicit bind address (MHD_OPTION_SOCK_ADDR; port 0 = ephemeral),
  * connection limit and connection timeout — never ulfius' default
  * thread-per-connection mode.
@@ -28,6 +28,7 @@
 #include "valor/log.h"
 
 struct metrics_registry;
+struct http__pending;
 
 struct http_server_opts {
     const char *service;              /* for logs and metrics, borrowed */
@@ -54,6 +55,7 @@ struct http_ctx {
     char user[64];
     const char *upstream; /* set by forwarding handlers, for the access log */
     double upstream_ms;
+    struct http__pending *pending; /* private: the request of a deferrable route */
 };
 
 typedef void (*http_handler)(struct http_ctx *ctx);
@@ -76,6 +78,25 @@ struct _u_instance *http_server_instance(struct http_server *s);
  * Register before http_server_start(). */
 int http_route(struct http_server *s, const char *method, const char *path, http_handler h,
                void *ud);
+
+/* Deferred answers. A route registered with http_route_deferrable() runs
+ * like any other, and its handler may call http_defer(ctx): the handler
+ * then returns without an answer, libmicrohttpd suspends the connection
+ * (MHD_suspend_connection) and the worker thread goes on serving other
+ * connections. ctx — ctx->req and ctx->resp with it — stays valid until
+ * http_resume(ctx), which the handler's owner calls exactly once, from any
+ * thread, after putting the answer in ctx->resp; the answer is then sent
+ * by the connection's worker, and the access log line and metrics are
+ * written with the time spent deferred included. A deferred request counts
+ * as in progress for the drain, and http_server_stop() waits for every
+ * deferred request to be resumed whatever its grace period (the owner bounds
+ * them with its own timeouts). */
+int http_route_deferrable(struct http_server *s, const char *method, const char *path,
+                          http_handler h, void *ud);
+/* VALOR_OK: the request is deferred. VALOR_E_INVALID when its route is not
+ * deferrable (or it was already deferred): answer it in the handler. */
+int http_defer(struct http_ctx *ctx);
+void http_resume(struct http_ctx *ctx);
 
 /* A hook run for every request — matched routes, 404/405 and methods no
  * route serves (e.g. OPTIONS) — after the request id and the security
