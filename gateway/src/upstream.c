@@ -1,21 +1,61 @@
+/* upstream: the exchange is a resumable, non-blocking state machine; the
+ * parser runs on whatever bytes have arrived and keeps its progress in the
+ * exchange, so the same code serves an event loop (gw_up_start/gw_up_step)
+ * and the blocking driver (gw_up_roundtrip).
+ *
+ * Phases, in order (each one returns to the loop when the socket has nothing
+ * more to give or take, with ex->fd/ex->events/ex->deadline_ms to wait on):
+ *
+ *   CONNECT       a non-blocking connect is in progress (POLLOUT); its
+ *                 deadline is min(connect timeout, whole exchange)
+ *   SEND          sendmsg of the request; a partial write resumes from
+ *                 ex->iov[ex->iov_at] (POLLOUT)
+ *   HEAD          status line and headers: the search for the empty line
+ *                 resumes at ex->scan; a 1xx interim answer is dropped and
+ *                 the search starts over (POLLIN from here on)
+ *   BODY_LENGTH   a Content-Length body: waits until it is all buffered
+ *   CHUNK_LINE    chunked body, decoded in place: a chunk-size line at
+ *   CHUNK_DATA    ex->in, its bytes moved down to ex->out_off (the end of
+ *   CHUNK_CRLF    the decoded body), then the CRLF after them; consumed
+ *   TRAILER       framing is dropped before each read; then trailer fields
+ *                 up to the empty line
+ *   UNTIL_CLOSE   a body without framing, ended by EOF
+ *   DONE          ex->result holds the final result; ex->fd is -1
+ *
+ * A failure of a reused connection before any byte of the answer (send
+ * fails, EOF/reset first) goes back to CONNECT once with a new connection. */
 #include "upstream.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "valor/clock.h"
 
 #define READ_CHUNK ((size_t)16 << 10)
 #define MAX_CHUNK_LINE 1024 /* a chunk-size line with its extensions */
+
+enum phase {
+    PH_CONNECT,
+    PH_SEND,
+    PH_HEAD,
+    PH_BODY_LENGTH,
+    PH_CHUNK_LINE,
+    PH_CHUNK_DATA,
+    PH_CHUNK_CRLF,
+    PH_TRAILER,
+    PH_UNTIL_CLOSE,
+    PH_DONE,
+};
+
+/* What fill() saw besides bytes and results. */
+#define FILL_EOF 100
 
 void gw_up_conn_init(struct gw_up_conn *c)
 {
@@ -40,6 +80,8 @@ void gw_up_buf_free(struct gw_up_buf *b)
 const char *gw_up_strerror(int result)
 {
     switch (result) {
+    case GW_UP_AGAIN:
+        return "in progress";
     case GW_UP_OK:
         return "ok";
     case GW_UP_CONNECT:
@@ -57,172 +99,12 @@ const char *gw_up_strerror(int result)
     }
 }
 
-/* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, long long deadline)
+static long long now_ms(void)
 {
-    for (;;) {
-        long long left = deadline - (long long)clock_mono_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = {.fd = fd, .events = events};
-        int n = poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-        if (n > 0)
-            return 1;
-        if (n == 0)
-            return 0;
-        if (errno != EINTR)
-            return -1;
-    }
+    return (long long)clock_mono_ms();
 }
 
-/* Sets the socket's receive and send timeouts (the connection waits in
- * blocking calls: one system call per read instead of poll + recv). */
-static int set_timeouts(struct gw_up_conn *c, long ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    if (ms <= 0)
-        tv.tv_usec = 1000; /* 0 would mean "no timeout" */
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
-        return -1;
-    c->timeout_ms = ms;
-    return 0;
-}
-
-/* The socket timeouts bound each call; the exchange's deadline bounds their
- * sum: the timeout is lowered to what is left when that is less. */
-static int fit_timeout(struct gw_up_conn *c, long long deadline)
-{
-    long long left = deadline - (long long)clock_mono_ms();
-    if (left <= 0)
-        return GW_UP_TIMEOUT;
-    if (left + 10 < c->timeout_ms || left > c->timeout_ms)
-        return set_timeouts(c, (long)left) == 0 ? GW_UP_OK : GW_UP_IO;
-    return GW_UP_OK;
-}
-
-static int do_connect(struct gw_up_conn *c, const struct gw_up_request *rq, long long deadline)
-{
-    long long cdl = (long long)clock_mono_ms() + rq->connect_timeout_ms;
-    int one = 1, err = 0;
-    socklen_t elen = sizeof(err);
-    int fd = socket(rq->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return GW_UP_CONNECT;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    if (connect(fd, rq->addr, rq->addrlen) != 0) {
-        if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, cdl < deadline ? cdl : deadline) != 1 ||
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
-            close(fd);
-            return GW_UP_CONNECT;
-        }
-    }
-    c->fd = fd;
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
-        set_timeouts(c, rq->timeout_ms) != 0) {
-        gw_up_conn_close(c);
-        return GW_UP_CONNECT;
-    }
-    memcpy(&c->peer, rq->addr, rq->addrlen);
-    c->peerlen = rq->addrlen;
-    return GW_UP_OK;
-}
-
-static int send_all(struct gw_up_conn *c, const struct gw_up_request *rq, long long deadline)
-{
-    struct iovec iov[GW_UP_MAX_IOV];
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 0};
-
-    for (int i = 0; i < rq->iovcnt && i < GW_UP_MAX_IOV; i++)
-        if (rq->iov[i].iov_len > 0)
-            iov[m.msg_iovlen++] = rq->iov[i];
-    while (m.msg_iovlen > 0) {
-        int rc = fit_timeout(c, deadline);
-        if (rc != GW_UP_OK)
-            return rc;
-        ssize_t n = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN ? GW_UP_TIMEOUT : GW_UP_IO;
-        }
-        size_t done = (size_t)n;
-        while (m.msg_iovlen > 0 && done >= m.msg_iov[0].iov_len) {
-            done -= m.msg_iov[0].iov_len;
-            m.msg_iov++;
-            m.msg_iovlen--;
-        }
-        if (m.msg_iovlen > 0) {
-            m.msg_iov[0].iov_base = (char *)m.msg_iov[0].iov_base + done;
-            m.msg_iov[0].iov_len -= done;
-        }
-    }
-    return GW_UP_OK;
-}
-
-/* The reading side of one exchange. */
-struct reader {
-    struct gw_up_conn *c;
-    struct gw_up_buf *b;
-    size_t limit; /* the buffer never grows beyond this */
-    long long deadline;
-};
-
-/* Appends what the socket has to the buffer, waiting for it. GW_UP_OK with
- * *eof set when the peer closed. */
-static int fill(struct reader *r, int *eof)
-{
-    struct gw_up_buf *b = r->b;
-
-    *eof = 0;
-    if (b->cap - b->len < READ_CHUNK / 4) {
-        size_t cap = b->cap ? b->cap * 2 : READ_CHUNK;
-        if (cap > r->limit)
-            cap = r->limit;
-        if (cap <= b->len)
-            return GW_UP_TOO_LARGE;
-        char *nd = realloc(b->data, cap);
-        if (nd == NULL)
-            return GW_UP_NOMEM;
-        b->data = nd;
-        b->cap = cap;
-    }
-    for (;;) {
-        int rc = fit_timeout(r->c, r->deadline);
-        if (rc != GW_UP_OK)
-            return rc;
-        ssize_t n = recv(r->c->fd, b->data + b->len, b->cap - b->len, 0);
-        if (n > 0) {
-            b->len += (size_t)n;
-            return GW_UP_OK;
-        }
-        if (n == 0) {
-            *eof = 1;
-            return GW_UP_OK;
-        }
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN ? GW_UP_TIMEOUT : GW_UP_IO;
-    }
-}
-
-/* Reads until at least `need` bytes are buffered; EOF first is GW_UP_IO. */
-static int fill_to(struct reader *r, size_t need)
-{
-    int eof;
-    while (r->b->len < need) {
-        if (need > r->limit)
-            return GW_UP_TOO_LARGE;
-        int rc = fill(r, &eof);
-        if (rc != GW_UP_OK)
-            return rc;
-        if (eof)
-            return GW_UP_IO;
-    }
-    return GW_UP_OK;
-}
+/* ---- parsing: pure functions of the buffered bytes ---- */
 
 static const char *find_crlf(const char *p, const char *end)
 {
@@ -237,17 +119,19 @@ static const char *find_crlf(const char *p, const char *end)
     return NULL;
 }
 
-static const char *find_head_end(const char *data, size_t len)
+/* The offset just past the first CRLF CRLF that starts at `from` or later,
+ * 0 when there is none yet. */
+static size_t find_head_end(const char *data, size_t from, size_t len)
 {
-    if (len < 4)
-        return NULL;
-    const char *p = data, *end = data + len;
+    if (len < from + 4)
+        return 0; /* also keeps an empty buffer's NULL out of the arithmetic */
+    const char *p = data + from, *end = data + len;
     while ((p = find_crlf(p, end)) != NULL) {
         if (p + 3 < end && p[2] == '\r' && p[3] == '\n')
-            return p + 4;
+            return (size_t)(p + 4 - data);
         p += 2;
     }
-    return NULL;
+    return 0;
 }
 
 /* RFC 9110 tchar: the bytes of a field name. */
@@ -271,18 +155,6 @@ static int token_eq(const char *p, size_t n, const char *tok)
     return strlen(tok) == n && strncasecmp(p, tok, n) == 0;
 }
 
-/* What the headers say about framing. */
-struct head {
-    size_t len; /* bytes of status line + headers + empty line */
-    unsigned status;
-    int http10;
-    int chunked;
-    int close;
-    int has_length;
-    unsigned long long length;
-    size_t want_off[GW_UP_MAX_WANT]; /* value offsets, (size_t)-1 when absent */
-};
-
 static int parse_length(const char *v, size_t n, unsigned long long *out)
 {
     unsigned long long x = 0;
@@ -297,14 +169,20 @@ static int parse_length(const char *v, size_t n, unsigned long long *out)
     return 0;
 }
 
-/* Parses the head of buf (head_len bytes, ending with CRLF CRLF); writes a
- * NUL at the end of each captured value. */
-static int parse_head(char *data, size_t head_len, const struct gw_up_request *rq, struct head *h)
+/* Parses the head at the start of the buffer (head_len bytes, ending with
+ * CRLF CRLF) into ex's head fields; writes a NUL at the end of each captured
+ * value. */
+static int parse_head(struct gw_up_exchange *ex, size_t head_len)
 {
-    char *p = data, *end = data + head_len;
+    const struct gw_up_request *rq = ex->rq;
+    char *data = ex->buf->data, *p = data, *end = data + head_len;
     char *eol = (char *)find_crlf(p, end);
 
-    h->len = head_len;
+    ex->head_len = head_len;
+    ex->chunked = ex->has_length = 0;
+    ex->length = 0;
+    for (size_t i = 0; i < GW_UP_MAX_WANT; i++)
+        ex->want_off[i] = (size_t)-1;
     /* HTTP/1.x SP 3DIGIT [SP reason] */
     if (eol == NULL || eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 ||
         (p[7] != '0' && p[7] != '1') || p[8] != ' ' || (eol - p > 12 && p[12] != ' ') ||
@@ -313,13 +191,10 @@ static int parse_head(char *data, size_t head_len, const struct gw_up_request *r
     for (int i = 9; i < 12; i++)
         if (p[i] < '0' || p[i] > '9')
             return GW_UP_MALFORMED;
-    h->http10 = p[7] == '0';
-    h->close = h->http10;
-    h->status = (unsigned)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
-    if (h->status < 100 || h->status > 599)
+    ex->close = p[7] == '0'; /* HTTP/1.0 */
+    ex->status = (unsigned)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+    if (ex->status < 100 || ex->status > 599)
         return GW_UP_MALFORMED;
-    for (size_t i = 0; i < GW_UP_MAX_WANT; i++)
-        h->want_off[i] = (size_t)-1;
 
     for (p = eol + 2; p < end - 2; p = eol + 2) {
         eol = (char *)find_crlf(p, end);
@@ -338,225 +213,465 @@ static int parse_head(char *data, size_t head_len, const struct gw_up_request *r
         size_t vlen = (size_t)(ve - v);
         if (token_eq(p, nlen, "Content-Length")) {
             unsigned long long n;
-            if (parse_length(v, vlen, &n) != 0 || (h->has_length && n != h->length))
+            if (parse_length(v, vlen, &n) != 0 || (ex->has_length && n != ex->length))
                 return GW_UP_MALFORMED;
-            h->has_length = 1;
-            h->length = n;
+            ex->has_length = 1;
+            ex->length = n;
         } else if (token_eq(p, nlen, "Transfer-Encoding")) {
             if (!token_eq(v, vlen, "chunked"))
                 return GW_UP_MALFORMED; /* nothing else is sent by the services */
-            h->chunked = 1;
+            ex->chunked = 1;
         } else if (token_eq(p, nlen, "Connection")) {
             if (token_eq(v, vlen, "close"))
-                h->close = 1;
+                ex->close = 1;
             else if (token_eq(v, vlen, "keep-alive"))
-                h->close = 0;
+                ex->close = 0;
         }
-        for (size_t i = 0; i < rq->nwant; i++) {
+        for (size_t i = 0; i < rq->nwant && i < GW_UP_MAX_WANT; i++) {
             if (token_eq(p, nlen, rq->want[i])) {
                 *ve = '\0'; /* ve ≤ eol: the line's end is already known */
-                h->want_off[i] = (size_t)(v - data);
+                ex->want_off[i] = (size_t)(v - data);
                 break;
             }
         }
     }
-    if (h->chunked && h->has_length)
+    if (ex->chunked && ex->has_length)
         return GW_UP_MALFORMED; /* RFC 9112 §6.3: a smuggling shape */
     return GW_UP_OK;
 }
 
-/* Decodes a chunked body in place after the head: body bytes are moved down
- * to start right after the head. *body_len is their count, *end the offset
- * just past the last chunk's framing. */
-static int read_chunked(struct reader *r, size_t head_len, size_t max_body, size_t *body_len,
-                        size_t *end)
+/* A chunk-size line from data[in] to eol: its size (extensions ignored). */
+static int parse_chunk_size(const char *p, const char *eol, unsigned long long *size)
 {
-    struct gw_up_buf *b = r->b;
-    size_t out = head_len, in = head_len;
-
-    for (;;) {
-        const char *eol;
-        /* the chunk-size line */
-        while ((eol = find_crlf(b->data + in, b->data + b->len)) == NULL) {
-            if (b->len - in > MAX_CHUNK_LINE)
-                return GW_UP_MALFORMED;
-            /* drop the consumed framing before reading more */
-            memmove(b->data + out, b->data + in, b->len - in);
-            b->len -= in - out;
-            in = out;
-            int rc = fill_to(r, b->len + 1);
-            if (rc != GW_UP_OK)
-                return rc;
-        }
-        const char *p = b->data + in;
-        unsigned long long size = 0;
-        int digits = 0;
-        for (; p < eol && *p != ';' && *p != ' ' && *p != '\t'; p++, digits++) {
-            int d = (*p >= '0' && *p <= '9')   ? *p - '0'
-                    : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-                    : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
-                                               : -1;
-            if (d < 0 || digits >= 15)
-                return GW_UP_MALFORMED;
-            size = size * 16 + (unsigned long long)d;
-        }
-        if (digits == 0)
+    int digits = 0;
+    *size = 0;
+    for (; p < eol && *p != ';' && *p != ' ' && *p != '\t'; p++, digits++) {
+        int d = (*p >= '0' && *p <= '9')   ? *p - '0'
+                : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
+                : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
+                                           : -1;
+        if (d < 0 || digits >= 15)
             return GW_UP_MALFORMED;
-        in = (size_t)(eol - b->data) + 2;
-        if (size == 0)
-            break;
-        if (size > max_body - (out - head_len))
-            return GW_UP_TOO_LARGE;
-        memmove(b->data + out, b->data + in, b->len - in);
-        b->len -= in - out;
-        in = out;
-        int rc = fill_to(r, in + (size_t)size + 2);
-        if (rc != GW_UP_OK)
-            return rc;
-        if (b->data[in + size] != '\r' || b->data[in + size + 1] != '\n')
-            return GW_UP_MALFORMED;
-        out += (size_t)size;
-        in += (size_t)size + 2;
+        *size = *size * 16 + (unsigned long long)d;
     }
-    /* trailer fields, then the empty line */
-    for (;;) {
-        const char *eol;
-        while ((eol = find_crlf(b->data + in, b->data + b->len)) == NULL) {
-            if (b->len - in > MAX_CHUNK_LINE)
-                return GW_UP_MALFORMED;
-            int rc = fill_to(r, b->len + 1);
-            if (rc != GW_UP_OK)
-                return rc;
-        }
-        size_t line = (size_t)(eol - (b->data + in));
-        in += line + 2;
-        if (line == 0)
-            break;
-    }
-    *body_len = out - head_len;
-    *end = in;
-    return GW_UP_OK;
+    return digits == 0 ? GW_UP_MALFORMED : GW_UP_OK;
 }
 
-/* A body without framing: it ends when the connection does. */
-static int read_until_close(struct reader *r, const struct gw_up_request *rq, struct head *h,
-                            size_t *body_len)
+/* Looks for the end of the line that starts at ex->in (chunk-size or
+ * trailer line), resuming at ex->scan. NULL: not there yet (*rc AGAIN) or
+ * the line is too long (*rc MALFORMED). */
+static const char *chunk_line_end(struct gw_up_exchange *ex, int *rc)
 {
-    struct gw_up_buf *b = r->b;
-    int rc, eof;
-
-    h->close = 1;
-    for (;;) {
-        if (b->len - h->len > rq->max_body)
-            return GW_UP_TOO_LARGE;
-        rc = fill(r, &eof);
-        if (rc != GW_UP_OK)
-            return rc;
-        if (eof)
-            break;
-    }
-    if (b->len - h->len > rq->max_body)
-        return GW_UP_TOO_LARGE;
-    *body_len = b->len - h->len;
-    return GW_UP_OK;
+    const struct gw_up_buf *b = ex->buf;
+    const char *eol = find_crlf(b->data + ex->scan, b->data + b->len);
+    if (eol != NULL)
+        return eol;
+    *rc = b->len - ex->in > MAX_CHUNK_LINE ? GW_UP_MALFORMED : GW_UP_AGAIN;
+    ex->scan = b->len - 1 > ex->in ? b->len - 1 : ex->in; /* a CR may end the buffer */
+    return NULL;
 }
 
-/* Reads one answer. *got_any: a byte of it arrived. */
-static int read_response(struct reader *r, const struct gw_up_request *rq, struct head *h,
-                         size_t *body_len, int *got_any)
+/* After the head of the final answer: how its body is framed. */
+static int begin_body(struct gw_up_exchange *ex)
 {
-    struct gw_up_buf *b = r->b;
-    const char *he;
-    int rc, eof;
+    const struct gw_up_request *rq = ex->rq;
 
-    b->len = 0;
-    *got_any = 0;
-    for (;;) {
-        while ((he = find_head_end(b->data, b->len)) == NULL) {
-            if (b->len >= GW_UP_MAX_HEAD)
-                return GW_UP_TOO_LARGE;
-            rc = fill(r, &eof);
-            if (rc != GW_UP_OK)
-                return rc;
-            if (eof)
-                return GW_UP_IO;
-            *got_any = 1;
-        }
-        memset(h, 0, sizeof(*h));
-        rc = parse_head(b->data, (size_t)(he - b->data), rq, h);
-        if (rc != GW_UP_OK)
-            return rc;
-        if (h->status >= 200 || h->status == 101)
-            break;
-        /* an interim 1xx answer: the real one follows */
-        memmove(b->data, he, b->len - h->len);
-        b->len -= h->len;
-    }
-    if (h->status == 101)
-        return GW_UP_MALFORMED; /* no upgrade is ever asked for */
-
-    *body_len = 0;
-    size_t end = h->len;
-    if (rq->head_method || h->status == 204 || h->status == 304) {
-        rc = GW_UP_OK;
-    } else if (h->chunked) {
-        rc = read_chunked(r, h->len, rq->max_body, body_len, &end);
-    } else if (h->has_length) {
-        if (h->length > rq->max_body)
+    ex->in = ex->out_off = ex->scan = ex->head_len;
+    if (rq->head_method || ex->status == 204 || ex->status == 304)
+        return GW_UP_OK;
+    if (ex->chunked) {
+        ex->phase = PH_CHUNK_LINE;
+    } else if (ex->has_length) {
+        if (ex->length > rq->max_body)
             return GW_UP_TOO_LARGE;
-        rc = fill_to(r, h->len + (size_t)h->length);
-        *body_len = (size_t)h->length;
-        end = h->len + *body_len;
+        ex->phase = PH_BODY_LENGTH;
     } else {
-        return read_until_close(r, rq, h, body_len);
+        ex->close = 1;
+        ex->phase = PH_UNTIL_CLOSE;
     }
-    if (rc == GW_UP_OK && b->len != end)
-        h->close = 1; /* bytes after the answer: the connection is out of step */
+    return GW_UP_AGAIN;
+}
+
+/* Advances the parser over what is buffered: GW_UP_OK when the answer is
+ * complete (its body from head_len to out_off, its framing ending at in),
+ * GW_UP_AGAIN when it needs more bytes, or a failure. */
+static int parse(struct gw_up_exchange *ex)
+{
+    const struct gw_up_request *rq = ex->rq;
+    struct gw_up_buf *b = ex->buf;
+    const char *eol;
+    int rc;
+
+    for (;;) {
+        switch (ex->phase) {
+        case PH_HEAD: {
+            size_t he = find_head_end(b->data, ex->scan, b->len);
+            if (he == 0) {
+                if (b->len >= GW_UP_MAX_HEAD)
+                    return GW_UP_TOO_LARGE;
+                ex->scan = b->len > 3 ? b->len - 3 : 0;
+                return GW_UP_AGAIN;
+            }
+            if (he > GW_UP_MAX_HEAD)
+                return GW_UP_TOO_LARGE;
+            rc = parse_head(ex, he);
+            if (rc != GW_UP_OK)
+                return rc;
+            if (ex->status == 101)
+                return GW_UP_MALFORMED; /* no upgrade is ever asked for */
+            if (ex->status < 200) {
+                /* an interim 1xx answer: the real one follows */
+                memmove(b->data, b->data + he, b->len - he);
+                b->len -= he;
+                ex->scan = 0;
+                continue;
+            }
+            rc = begin_body(ex);
+            if (rc != GW_UP_AGAIN)
+                return rc;
+            continue;
+        }
+        case PH_BODY_LENGTH:
+            if (b->len - ex->head_len < ex->length)
+                return GW_UP_AGAIN;
+            ex->in = ex->out_off = ex->head_len + (size_t)ex->length;
+            return GW_UP_OK;
+        case PH_CHUNK_LINE: {
+            unsigned long long size;
+            if ((eol = chunk_line_end(ex, &rc)) == NULL)
+                return rc;
+            rc = parse_chunk_size(b->data + ex->in, eol, &size);
+            if (rc != GW_UP_OK)
+                return rc;
+            ex->in = ex->scan = (size_t)(eol - b->data) + 2;
+            if (size == 0) {
+                ex->phase = PH_TRAILER;
+                continue;
+            }
+            if (size > rq->max_body - (ex->out_off - ex->head_len))
+                return GW_UP_TOO_LARGE;
+            ex->chunk_left = size;
+            ex->phase = PH_CHUNK_DATA;
+            continue;
+        }
+        case PH_CHUNK_DATA: {
+            size_t n = b->len - ex->in;
+            if (n > ex->chunk_left)
+                n = (size_t)ex->chunk_left;
+            if (n > 0 && ex->in != ex->out_off)
+                memmove(b->data + ex->out_off, b->data + ex->in, n);
+            ex->out_off += n;
+            ex->in += n;
+            ex->chunk_left -= n;
+            if (ex->chunk_left > 0)
+                return GW_UP_AGAIN;
+            ex->phase = PH_CHUNK_CRLF;
+            continue;
+        }
+        case PH_CHUNK_CRLF:
+            if (b->len - ex->in < 2)
+                return GW_UP_AGAIN;
+            if (b->data[ex->in] != '\r' || b->data[ex->in + 1] != '\n')
+                return GW_UP_MALFORMED;
+            ex->in = ex->scan = ex->in + 2;
+            ex->phase = PH_CHUNK_LINE;
+            continue;
+        case PH_TRAILER: {
+            /* trailer fields, then the empty line */
+            if ((eol = chunk_line_end(ex, &rc)) == NULL)
+                return rc;
+            size_t line = (size_t)(eol - (b->data + ex->in));
+            ex->in = ex->scan = ex->in + line + 2;
+            if (line == 0)
+                return GW_UP_OK;
+            continue;
+        }
+        case PH_UNTIL_CLOSE:
+            if (b->len - ex->head_len > rq->max_body)
+                return GW_UP_TOO_LARGE;
+            return GW_UP_AGAIN; /* complete at EOF only */
+        default:
+            return GW_UP_MALFORMED; /* not a reading phase: a bug */
+        }
+    }
+}
+
+/* ---- the socket side ---- */
+
+/* Chunked decoding: drops the framing consumed so far (bytes between the
+ * decoded body and ex->in) before more is read, so the buffer holds the
+ * head, the decoded body and at most a partial line of framing. */
+static void compact(struct gw_up_exchange *ex)
+{
+    struct gw_up_buf *b = ex->buf;
+    int chunked = ex->phase == PH_CHUNK_LINE || ex->phase == PH_CHUNK_DATA ||
+                  ex->phase == PH_CHUNK_CRLF || ex->phase == PH_TRAILER;
+
+    if (!chunked || ex->in == ex->out_off)
+        return;
+    size_t gap = ex->in - ex->out_off;
+    memmove(b->data + ex->out_off, b->data + ex->in, b->len - ex->in);
+    b->len -= gap;
+    ex->in -= gap;
+    ex->scan -= gap;
+}
+
+/* Appends what the socket has to the buffer: GW_UP_OK (bytes arrived),
+ * GW_UP_AGAIN (nothing now), FILL_EOF, or a failure. */
+static int fill(struct gw_up_exchange *ex)
+{
+    struct gw_up_buf *b = ex->buf;
+    size_t limit = GW_UP_MAX_HEAD + ex->rq->max_body + READ_CHUNK; /* never beyond this */
+
+    compact(ex);
+    if (b->cap - b->len < READ_CHUNK / 4) {
+        size_t cap = b->cap ? b->cap * 2 : READ_CHUNK;
+        if (cap > limit)
+            cap = limit;
+        if (cap <= b->len)
+            return GW_UP_TOO_LARGE;
+        char *nd = realloc(b->data, cap);
+        if (nd == NULL)
+            return GW_UP_NOMEM;
+        b->data = nd;
+        b->cap = cap;
+    }
+    for (;;) {
+        ssize_t n = recv(ex->conn->fd, b->data + b->len, b->cap - b->len, 0);
+        if (n > 0) {
+            b->len += (size_t)n;
+            ex->got_any = 1;
+            return GW_UP_OK;
+        }
+        if (n == 0)
+            return FILL_EOF;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? GW_UP_AGAIN : GW_UP_IO;
+    }
+}
+
+/* Writes what the socket takes: GW_UP_OK when the request is all out. */
+static int send_some(struct gw_up_exchange *ex)
+{
+    while (ex->iov_at < ex->iov_n) {
+        struct msghdr m = {.msg_iov = ex->iov + ex->iov_at,
+                           .msg_iovlen = (size_t)(ex->iov_n - ex->iov_at)};
+        ssize_t n = sendmsg(ex->conn->fd, &m, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? GW_UP_AGAIN : GW_UP_IO;
+        }
+        size_t done = (size_t)n;
+        while (ex->iov_at < ex->iov_n && done >= ex->iov[ex->iov_at].iov_len)
+            done -= ex->iov[ex->iov_at++].iov_len;
+        if (ex->iov_at < ex->iov_n) {
+            ex->iov[ex->iov_at].iov_base = (char *)ex->iov[ex->iov_at].iov_base + done;
+            ex->iov[ex->iov_at].iov_len -= done;
+        }
+    }
+    return GW_UP_OK;
+}
+
+/* Opens the connection without waiting: GW_UP_OK (connected already),
+ * GW_UP_AGAIN (in progress: PH_CONNECT) or GW_UP_CONNECT. */
+static int open_conn(struct gw_up_exchange *ex)
+{
+    struct gw_up_conn *c = ex->conn;
+    const struct gw_up_request *rq = ex->rq;
+    int one = 1;
+    int fd = socket(rq->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return GW_UP_CONNECT;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    c->fd = fd;
+    memcpy(&c->peer, rq->addr, rq->addrlen);
+    c->peerlen = rq->addrlen;
+    if (connect(fd, rq->addr, rq->addrlen) == 0)
+        return GW_UP_OK;
+    if (errno != EINPROGRESS && errno != EINTR) {
+        gw_up_conn_close(c);
+        return GW_UP_CONNECT;
+    }
+    long long cdl = now_ms() + rq->connect_timeout_ms;
+    ex->phase = PH_CONNECT;
+    ex->fd = fd;
+    ex->events = POLLOUT;
+    ex->deadline_ms = cdl < ex->end_ms ? cdl : ex->end_ms;
+    return GW_UP_AGAIN;
+}
+
+/* The end of the exchange with result rc. */
+static int finish(struct gw_up_exchange *ex, int rc)
+{
+    struct gw_up_conn *c = ex->conn;
+    struct gw_up_buf *b = ex->buf;
+    struct gw_up_response *out = ex->out;
+
+    if (rc == GW_UP_OK) {
+        if (b->len != ex->in)
+            ex->close = 1; /* bytes after the answer: the connection is out of step */
+        if (ex->close)
+            gw_up_conn_close(c);
+        else
+            c->idle_since_ms = now_ms();
+        out->status = ex->status;
+        out->body = b->data + ex->head_len;
+        out->body_len = ex->out_off - ex->head_len;
+        for (size_t i = 0; i < ex->rq->nwant && i < GW_UP_MAX_WANT; i++)
+            out->header[i] = ex->want_off[i] == (size_t)-1 ? NULL : b->data + ex->want_off[i];
+    } else {
+        gw_up_conn_close(c);
+    }
+    ex->phase = PH_DONE;
+    ex->result = rc;
+    ex->fd = -1;
     return rc;
+}
+
+static int run(struct gw_up_exchange *ex);
+
+/* One attempt: on the connection as it is (reused) or a new one. */
+static int begin_attempt(struct gw_up_exchange *ex)
+{
+    const struct gw_up_request *rq = ex->rq;
+
+    ex->reused = ex->conn->fd >= 0;
+    ex->got_any = 0;
+    ex->iov_at = ex->iov_n = 0;
+    for (int i = 0; i < rq->iovcnt && i < GW_UP_MAX_IOV; i++)
+        if (rq->iov[i].iov_len > 0)
+            ex->iov[ex->iov_n++] = rq->iov[i];
+    ex->buf->len = 0;
+    ex->scan = 0;
+    ex->phase = PH_SEND;
+    if (!ex->reused) {
+        int rc = open_conn(ex);
+        if (rc == GW_UP_AGAIN)
+            return rc;
+        if (rc != GW_UP_OK)
+            return finish(ex, rc);
+    }
+    return run(ex);
+}
+
+/* A failure on the connection: the end, except that a reused connection
+ * closed before any byte of the answer is replaced once (the service dropped
+ * it while idle: the request never reached it). */
+static int fail(struct gw_up_exchange *ex, int rc)
+{
+    if (rc == GW_UP_IO && ex->reused && !ex->got_any && ex->attempt == 0) {
+        gw_up_conn_close(ex->conn);
+        ex->attempt++;
+        return begin_attempt(ex);
+    }
+    return finish(ex, rc);
+}
+
+/* Does what can be done without blocking from the current phase on. */
+static int run(struct gw_up_exchange *ex)
+{
+    ex->fd = ex->conn->fd;
+    ex->deadline_ms = ex->end_ms;
+    for (;;) {
+        int rc;
+        if (ex->phase == PH_SEND) {
+            rc = send_some(ex);
+            ex->events = POLLOUT;
+            if (rc == GW_UP_AGAIN)
+                return rc;
+            if (rc != GW_UP_OK)
+                return fail(ex, rc);
+            /* the answer cannot be there yet: wait for it rather than try */
+            ex->phase = PH_HEAD;
+            ex->events = POLLIN;
+            return GW_UP_AGAIN;
+        }
+        rc = parse(ex);
+        if (rc != GW_UP_AGAIN)
+            return finish(ex, rc); /* the answer, or what is wrong with it */
+        rc = fill(ex);
+        if (rc == GW_UP_AGAIN) {
+            ex->events = POLLIN;
+            return rc;
+        }
+        if (rc == FILL_EOF) {
+            if (ex->phase != PH_UNTIL_CLOSE)
+                return fail(ex, GW_UP_IO);
+            if (ex->buf->len - ex->head_len > ex->rq->max_body)
+                return finish(ex, GW_UP_TOO_LARGE);
+            ex->in = ex->out_off = ex->buf->len;
+            return finish(ex, GW_UP_OK);
+        }
+        if (rc != GW_UP_OK)
+            return fail(ex, rc);
+    }
+}
+
+int gw_up_start(struct gw_up_exchange *ex, struct gw_up_conn *c, const struct gw_up_request *rq,
+                struct gw_up_buf *buf, struct gw_up_response *out)
+{
+    long long now = now_ms();
+
+    memset(ex, 0, sizeof(*ex));
+    memset(out, 0, sizeof(*out));
+    ex->fd = -1;
+    ex->conn = c;
+    ex->rq = rq;
+    ex->buf = buf;
+    ex->out = out;
+    ex->end_ms = now + rq->timeout_ms;
+    if (c->fd >= 0 && (c->peerlen != rq->addrlen || memcmp(&c->peer, rq->addr, rq->addrlen) != 0 ||
+                       now - c->idle_since_ms > rq->max_age_ms))
+        gw_up_conn_close(c);
+    return begin_attempt(ex);
+}
+
+int gw_up_step(struct gw_up_exchange *ex, int timed_out)
+{
+    if (ex->phase == PH_DONE)
+        return ex->result;
+    if (timed_out || now_ms() >= ex->deadline_ms)
+        return finish(ex, ex->phase == PH_CONNECT ? GW_UP_CONNECT : GW_UP_TIMEOUT);
+    if (ex->phase == PH_CONNECT) {
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        if (getsockopt(ex->conn->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0)
+            return finish(ex, GW_UP_CONNECT);
+        ex->phase = PH_SEND;
+    }
+    return run(ex);
+}
+
+void gw_up_abort(struct gw_up_exchange *ex)
+{
+    if (ex->phase != PH_DONE)
+        finish(ex, GW_UP_IO);
 }
 
 int gw_up_roundtrip(struct gw_up_conn *c, const struct gw_up_request *rq, struct gw_up_buf *buf,
                     struct gw_up_response *out)
 {
-    long long now = (long long)clock_mono_ms(), deadline = now + rq->timeout_ms;
-    struct head h;
-    size_t body_len = 0;
-    int rc = GW_UP_IO;
+    struct gw_up_exchange ex;
+    int rc = gw_up_start(&ex, c, rq, buf, out);
 
-    memset(out, 0, sizeof(*out));
-    if (c->fd >= 0 && (c->peerlen != rq->addrlen || memcmp(&c->peer, rq->addr, rq->addrlen) != 0 ||
-                       now - c->idle_since_ms > rq->max_age_ms))
-        gw_up_conn_close(c);
-
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int reused = c->fd >= 0, got_any = 0;
-        if (!reused && (rc = do_connect(c, rq, deadline)) != GW_UP_OK)
-            return rc;
-        rc = send_all(c, rq, deadline);
-        if (rc == GW_UP_OK) {
-            struct reader r = {.c = c,
-                               .b = buf,
-                               .limit = GW_UP_MAX_HEAD + rq->max_body + READ_CHUNK,
-                               .deadline = deadline};
-            rc = read_response(&r, rq, &h, &body_len, &got_any);
+    while (rc == GW_UP_AGAIN) {
+        long long left = ex.deadline_ms - now_ms();
+        int n = 0;
+        if (left > 0) {
+            struct pollfd p = {.fd = ex.fd, .events = ex.events};
+            n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                gw_up_abort(&ex);
+                return GW_UP_IO;
+            }
         }
-        if (rc == GW_UP_OK)
-            break;
-        gw_up_conn_close(c);
-        /* the service closed an idle connection: the request never reached it */
-        if (!(rc == GW_UP_IO && reused && !got_any))
-            return rc;
+        rc = gw_up_step(&ex, n == 0);
     }
-    if (rc != GW_UP_OK)
-        return rc;
-    if (h.close)
-        gw_up_conn_close(c);
-    else
-        c->idle_since_ms = (long long)clock_mono_ms();
-    out->status = h.status;
-    out->body = buf->data + h.len;
-    out->body_len = body_len;
-    for (size_t i = 0; i < rq->nwant && i < GW_UP_MAX_WANT; i++)
-        out->header[i] = h.want_off[i] == (size_t)-1 ? NULL : buf->data + h.want_off[i];
-    return GW_UP_OK;
+    return rc;
 }

@@ -7,6 +7,7 @@
  * within max_body (none for HEAD), captured headers NUL-terminated inside
  * the buffer without CR/LF; a refusal closes the connection. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                .nwant = sizeof(want) / sizeof(want[0])};
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return 0;
+    fcntl(sv[0], F_SETFL, O_NONBLOCK); /* the client's sockets are non-blocking */
     int bufsz = 1 << 20;
     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
     setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
@@ -60,7 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(&c.peer, &nowhere, sizeof(nowhere));
     c.peerlen = sizeof(nowhere);
     c.idle_since_ms = (long long)clock_mono_ms();
-    c.timeout_ms = 0; /* fitted on first use */
 
     int rc = gw_up_roundtrip(&c, &rq, &buf, &r);
     if (rc == GW_UP_OK) {
