@@ -340,6 +340,9 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
          offsetof(struct gw_config, redis_probe_interval_ms)},
         {"RATE_LIMIT_REDIS_CONNECTIONS", 2, 1, 64, offsetof(struct gw_config, redis_connections)},
         {"WS_QUEUE_MAX", 256, 1, 100000, offsetof(struct gw_config, ws_queue_max)},
+        {"FORWARD_LOOPS", 0, 0, 64, offsetof(struct gw_config, forward_loops)},
+        {"FORWARD_LOOP_CONNECTIONS", 128, 1, 4096,
+         offsetof(struct gw_config, forward_loop_connections)},
     };
     int rc;
 

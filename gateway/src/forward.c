@@ -1,6 +1,7 @@
 #include "forward.h"
 
 #include "balancer.h"
+#include "forward_internal.h"
 #include "upstream.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -44,40 +45,16 @@ static const char *const fwd_response_headers[] = {
 #define WANT_CONTENT_LENGTH (N_WANT - 1)
 _Static_assert(N_WANT <= GW_UP_MAX_WANT, "raise GW_UP_MAX_WANT");
 
-/* Idle connections older than this are not reused: below the services'
- * CONNECTION_TIMEOUT_S (default 30), so the gateway rarely picks a
- * connection the upstream is closing. */
-#define GW_MAX_CONN_AGE_MS 20000L
-/* A buffer that grew beyond this is released after the request. */
-#define GW_KEEP_BUF_BYTES ((size_t)256 << 10)
-
-/* A growing byte string (request heads). */
-struct gw_sb {
-    char *p;
-    size_t len, cap;
-};
-
 /* One per worker thread: its keep-alive connections and buffers. */
 struct gw_thread {
     struct gw_forward *fwd;
     struct gw_up_conn conn[GW_SVC_COUNT][GW_MAX_REPLICAS]; /* one per replica slot */
     struct gw_up_buf in;                                   /* the answer being read */
-    struct gw_sb line;                                     /* request line and Host, per attempt */
-    struct gw_sb headers;          /* the forwarded headers and the empty line, per request */
-    struct gw_thread *prev, *next; /* fwd->threads, under fwd->lock */
+    struct gw_fwd_attempt a;                               /* the request being written */
+    struct gw_thread *prev, *next;                         /* fwd->threads, under fwd->lock */
 };
 
-struct gw_forward {
-    struct gw_balancer *balancer;
-    long connect_timeout_ms;
-    long timeout_ms;
-    struct metrics_family *duration; /* may be NULL */
-    pthread_key_t key;
-    pthread_mutex_t lock;
-    struct gw_thread *threads;
-};
-
-static void sb_release_if_large(struct gw_sb *b)
+void gw_sb_release_if_large(struct gw_sb *b)
 {
     if (b->cap > GW_KEEP_BUF_BYTES) {
         free(b->p);
@@ -115,8 +92,8 @@ static void thread_release(struct gw_thread *t)
         for (int k = 0; k < GW_MAX_REPLICAS; k++)
             gw_up_conn_close(&t->conn[i][k]);
     gw_up_buf_free(&t->in);
-    free(t->line.p);
-    free(t->headers.p);
+    free(t->a.line.p);
+    free(t->a.headers.p);
     free(t);
 }
 
@@ -184,6 +161,14 @@ int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
         gw_forward_free(f);
         return rc;
     }
+    if (cfg->forward_loops > 0) {
+        rc = gw_fwd_loops_new(f, (int)cfg->forward_loops, (int)cfg->forward_loop_connections,
+                              &f->loops);
+        if (rc != VALOR_OK) {
+            gw_forward_free(f);
+            return rc;
+        }
+    }
     if (reg != NULL) {
         rc = metrics_family_new(reg, METRICS_HISTOGRAM, "upstream_request_duration_seconds",
                                 "Time spent waiting for upstream services.", 2, labels, NULL, 0,
@@ -201,6 +186,7 @@ void gw_forward_free(struct gw_forward *f)
 {
     if (f == NULL)
         return;
+    gw_fwd_loops_free(f->loops);
     /* Worker threads have exited (their destructors ran); free what is left,
      * e.g. the state of a thread that is still alive but done forwarding. */
     pthread_key_delete(f->key);
@@ -372,23 +358,26 @@ static unsigned reply_failure(struct http_ctx *ctx, const char *service, int res
     }
 }
 
-static int idempotent(const char *method)
+int gw_fwd_idempotent(const char *method)
 {
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
            strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
 }
 
-/* One attempt on one replica: an enum gw_up_result. */
-static int attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service svc,
-                   const struct gw_pick *pick, struct http_ctx *ctx, struct gw_up_response *resp)
+int gw_fwd_attempt_init(struct gw_forward *f, const struct _u_request *req,
+                        const struct gw_pick *pick, struct gw_fwd_attempt *a)
 {
-    const struct _u_request *req = ctx->req;
     int get = strcmp(req->http_verb, "GET") == 0, head = strcmp(req->http_verb, "HEAD") == 0;
-    struct iovec iov[3];
-    struct gw_up_request rq = {
+
+    if (build_line(req, pick, &a->line) != VALOR_OK)
+        return GW_UP_NOMEM;
+    a->iov[0] = (struct iovec){a->line.p, a->line.len};
+    a->iov[1] = (struct iovec){a->headers.p, a->headers.len};
+    a->iov[2] = (struct iovec){req->binary_body, req->binary_body_length};
+    a->rq = (struct gw_up_request){
         .addr = (const struct sockaddr *)&pick->addr,
         .addrlen = pick->addrlen,
-        .iov = iov,
+        .iov = a->iov,
         .iovcnt = get || head ? 2 : 3,
         .head_method = head,
         .connect_timeout_ms = f->connect_timeout_ms,
@@ -398,58 +387,35 @@ static int attempt(struct gw_forward *f, struct gw_thread *t, enum gw_service sv
         .want = fwd_response_headers,
         .nwant = N_WANT,
     };
-
-    if (build_line(req, pick, &t->line) != VALOR_OK)
-        return GW_UP_NOMEM;
-    iov[0] = (struct iovec){t->line.p, t->line.len};
-    iov[1] = (struct iovec){t->headers.p, t->headers.len};
-    iov[2] = (struct iovec){req->binary_body, req->binary_body_length};
-    return gw_up_roundtrip(&t->conn[svc][pick->slot], &rq, &t->in, resp);
+    return GW_UP_OK;
 }
 
-void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)
+int gw_fwd_prepare(struct http_ctx *ctx, struct gw_sb *headers)
 {
-    const struct _u_request *req = ctx->req;
-    const char *name = gw_service_name(svc), *raw = req->http_url;
-    struct gw_thread *t = thread_state(f);
-    struct gw_up_response resp;
-    struct gw_pick pick;
-    unsigned status;
-    int exclude = -1, rc = GW_UP_CONNECT, hrc;
-    double t0;
+    const char *raw = ctx->req->http_url;
+    int rc;
 
     if (raw == NULL || raw[0] != '/' || bad_target_byte(raw) ||
         has_dot_segment(raw, strcspn(raw, "?"))) {
         http_reply_error(ctx, VALOR_E_INVALID, "Invalid request path");
-        return;
+        return VALOR_E_INVALID;
     }
-    if (t == NULL) {
-        http_reply_error(ctx, VALOR_E_NOMEM, NULL);
-        return;
-    }
-    hrc = build_headers(ctx, &t->headers);
-    if (hrc != VALOR_OK) {
-        http_reply_error(ctx, hrc, hrc == VALOR_E_INVALID ? "Invalid header value" : NULL);
-        return;
-    }
-    ctx->upstream = name;
-    t0 = clock_mono_ms();
-    for (int i = 0; i < 2; i++) {
-        if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK)
-            break; /* none at all, or the retry found no other: keep the first answer */
-        rc = attempt(f, t, svc, &pick, ctx, &resp);
-        int refused = rc == GW_UP_CONNECT;
-        gw_balancer_done(f->balancer, svc, &pick, refused);
-        if (!refused || !idempotent(req->http_verb))
-            break;
-        /* the request never left: once more on another replica */
-        exclude = pick.slot;
-    }
-    ctx->upstream_ms = clock_mono_ms() - t0;
+    rc = build_headers(ctx, headers);
+    if (rc != VALOR_OK)
+        http_reply_error(ctx, rc, rc == VALOR_E_INVALID ? "Invalid header value" : NULL);
+    return rc;
+}
 
+void gw_fwd_answer(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx, int rc,
+                   const struct gw_up_response *resp, double t0)
+{
+    const char *name = gw_service_name(svc);
+    unsigned status;
+
+    ctx->upstream_ms = clock_mono_ms() - t0;
     if (rc == GW_UP_OK) {
-        status = resp.status;
-        copy_response(ctx, &resp);
+        status = resp->status;
+        copy_response(ctx, resp);
     } else {
         status = reply_failure(ctx, name, rc);
     }
@@ -459,8 +425,48 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
         const char *lv[] = {name, st};
         metrics_histogram_observe(f->duration, lv, ctx->upstream_ms / 1e3);
     }
+}
+
+/* On this worker thread: the exchange blocks it until the answer is in. */
+static void forward_here(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)
+{
+    struct gw_thread *t = thread_state(f);
+    struct gw_up_response resp;
+    struct gw_pick pick;
+    int exclude = -1, rc = GW_UP_CONNECT;
+    double t0;
+
+    if (t == NULL) {
+        http_reply_error(ctx, VALOR_E_NOMEM, NULL);
+        return;
+    }
+    if (gw_fwd_prepare(ctx, &t->a.headers) != VALOR_OK)
+        return;
+    ctx->upstream = gw_service_name(svc);
+    t0 = clock_mono_ms();
+    for (int i = 0; i < 2; i++) {
+        if (gw_balancer_pick(f->balancer, svc, exclude, &pick) != VALOR_OK)
+            break; /* none at all, or the retry found no other: keep the first answer */
+        rc = gw_fwd_attempt_init(f, ctx->req, &pick, &t->a);
+        if (rc == GW_UP_OK)
+            rc = gw_up_roundtrip(&t->conn[svc][pick.slot], &t->a.rq, &t->in, &resp);
+        int refused = rc == GW_UP_CONNECT;
+        gw_balancer_done(f->balancer, svc, &pick, refused);
+        if (!refused || !gw_fwd_idempotent(ctx->req->http_verb))
+            break;
+        /* the request never left: once more on another replica */
+        exclude = pick.slot;
+    }
+    gw_fwd_answer(f, svc, ctx, rc, &resp, t0);
     if (t->in.cap > GW_KEEP_BUF_BYTES)
         gw_up_buf_free(&t->in);
-    sb_release_if_large(&t->line);
-    sb_release_if_large(&t->headers);
+    gw_sb_release_if_large(&t->a.line);
+    gw_sb_release_if_large(&t->a.headers);
+}
+
+void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)
+{
+    if (f->loops != NULL && gw_fwd_loops_submit(f->loops, svc, ctx) == VALOR_OK)
+        return;
+    forward_here(f, svc, ctx);
 }

@@ -140,6 +140,7 @@ int gw_pipeline_register(struct http_server *s, struct gw_pipeline *p)
     for (size_t i = 0; i < gw_nroutes && rc == VALOR_OK; i++)
         for (size_t m = 0; m < gw_nmethods && rc == VALOR_OK; m++)
             if (gw_routes[i].methods & (1u << m))
-                rc = http_route(s, gw_method_names[m], gw_routes[i].path, handle, &p->bindings[i]);
+                rc = http_route_deferrable(s, gw_method_names[m], gw_routes[i].path, handle,
+                                           &p->bindings[i]);
     return rc;
 }

@@ -8,6 +8,7 @@
  * and LeakSanitizer then reports their memory as leaked). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #define SLOW_MS 1000
 #define HUGE_BYTES (17u << 20)
 #define SLOW_READY_MS 1500
+#define HOLD_N 24 /* concurrent requests /hold keeps until all of them arrived */
 
 /* One fake upstream per service; ud of its routes is its name. */
 struct upstream {
@@ -111,6 +113,26 @@ static void echo(struct http_ctx *ctx)
     http_reply_json(ctx, 200, body);
 }
 
+/* GET /api/runs/hold: deferred until HOLD_N of them are held, then all
+ * answered at once — only a gateway with that many requests in flight at
+ * once ever gets an answer. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_ctx *held[HOLD_N];
+static int nheld;
+
+static void hold(struct http_ctx *ctx)
+{
+    pthread_mutex_lock(&hold_lock);
+    ck_assert_int_eq(http_defer(ctx), VALOR_OK);
+    held[nheld++] = ctx;
+    if (nheld == HOLD_N)
+        for (int i = 0; i < HOLD_N; i++) {
+            http_reply_json(held[i], 200, json_pack("{s:i}", "held", HOLD_N));
+            http_resume(held[i]);
+        }
+    pthread_mutex_unlock(&hold_lock);
+}
+
 static void upstream_start(struct upstream *u)
 {
     static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
@@ -122,6 +144,7 @@ static void upstream_start(struct upstream *u)
                                  .connection_timeout_s = 30,
                                  .max_body_bytes = 1 << 20};
     ck_assert_int_eq(http_server_new(&o, &u->http), VALOR_OK);
+    ck_assert_int_eq(http_route_deferrable(u->http, "GET", "/api/runs/hold", hold, u), VALOR_OK);
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         ck_assert_int_eq(http_route(u->http, methods[i], "/*", echo, u), VALOR_OK);
     ck_assert_int_eq(http_server_start(u->http), VALOR_OK);
@@ -156,7 +179,8 @@ static void stack_start(int down)
     setenv("WORKER_THREADS", threads, 1);
     setenv("PORT", "0", 1);
     setenv("HOST", "127.0.0.1", 1);
-    setenv("UPSTREAM_TIMEOUT_MS", "300", 1);
+    if (getenv("UPSTREAM_TIMEOUT_MS") == NULL) /* a fixture may set its own */
+        setenv("UPSTREAM_TIMEOUT_MS", "300", 1);
     setenv("UPSTREAM_CONNECT_TIMEOUT_MS", "1000", 1);
     setenv("SHUTDOWN_GRACE_S", "2", 1);
     setenv("LOG_LEVEL", "WARNING", 1);
@@ -191,6 +215,45 @@ static void setup_financial_down(void)
 
 static void setup_all_up(void)
 {
+    stack_start(GW_SVC_COUNT);
+}
+
+/* The same stacks with forwarding on event loops (forward_loop.c); the
+ * environment is the forked child's. */
+static void setup_financial_down_loops(void)
+{
+    setenv("FORWARD_LOOPS", "2", 1);
+    stack_start(GW_SVC_FINANCIAL);
+}
+
+static void setup_all_up_loops(void)
+{
+    setenv("FORWARD_LOOPS", "2", 1);
+    stack_start(GW_SVC_COUNT);
+}
+
+/* One loop, 4 workers, a timeout far above what HOLD_N requests need. */
+static void setup_one_loop(void)
+{
+    setenv("FORWARD_LOOPS", "1", 1);
+    setenv("UPSTREAM_TIMEOUT_MS", "20000", 1);
+    stack_start(GW_SVC_COUNT);
+}
+
+/* One loop with at most 2 connections per replica, time to spare. */
+static void setup_two_connections(void)
+{
+    setenv("FORWARD_LOOPS", "1", 1);
+    setenv("FORWARD_LOOP_CONNECTIONS", "2", 1);
+    setenv("UPSTREAM_TIMEOUT_MS", "10000", 1);
+    stack_start(GW_SVC_COUNT);
+}
+
+/* One loop with one connection per replica and the 300 ms timeout. */
+static void setup_one_connection(void)
+{
+    setenv("FORWARD_LOOPS", "1", 1);
+    setenv("FORWARD_LOOP_CONNECTIONS", "1", 1);
     stack_start(GW_SVC_COUNT);
 }
 
@@ -671,6 +734,76 @@ START_TEST(test_system_routes_and_metrics)
 }
 END_TEST
 
+/* ---- event loops ---------------------------------------------------------- */
+
+struct get_arg {
+    const char *path;
+    struct tu_http_resp r;
+};
+
+static void *get_thread(void *p)
+{
+    struct get_arg *a = p;
+    json_decref(call("GET", a->path, NULL, NULL, &a->r));
+    return NULL;
+}
+
+/* n concurrent GETs of path; each status must be `status`; the upstream
+ * source ports seen are counted into *distinct (may be NULL). */
+static void concurrent_gets(const char *path, int n, long status, int *distinct)
+{
+    struct get_arg a[HOLD_N];
+    pthread_t t[HOLD_N];
+    int ports[HOLD_N], nd = 0;
+    ck_assert_int_le(n, HOLD_N);
+    for (int i = 0; i < n; i++) {
+        a[i].path = path;
+        memset(&a[i].r, 0, sizeof(a[i].r));
+        ck_assert_int_eq(pthread_create(&t[i], NULL, get_thread, &a[i]), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(a[i].r.status == status, "GET %s: %ld, not %ld", path, a[i].r.status, status);
+        json_t *j = json_loads(a[i].r.body, 0, NULL);
+        ports[i] = (int)json_integer_value(json_object_get(j, "port"));
+        int seen = 0;
+        for (int k = 0; k < i; k++)
+            seen |= ports[k] == ports[i];
+        nd += !seen;
+        json_decref(j);
+        tu_http_resp_free(&a[i].r);
+    }
+    if (distinct != NULL)
+        *distinct = nd;
+}
+
+/* HOLD_N requests in flight at once through a gateway with GW_THREADS
+ * workers: forwarding parks no worker. (Blocking workers would have at most
+ * GW_THREADS at the upstream, which then never answers: 504s.) */
+START_TEST(test_requests_in_flight_exceed_workers)
+{
+    concurrent_gets("/api/runs/hold", HOLD_N, 200, NULL);
+}
+END_TEST
+
+/* More concurrent requests than connections allowed: they queue for the
+ * two connections and all succeed. */
+START_TEST(test_requests_queue_for_a_connection)
+{
+    int distinct = 0;
+    concurrent_gets("/api/runs/last", 16, 200, &distinct);
+    ck_assert_msg(distinct <= 2, "16 requests used %d upstream connections (at most 2)", distinct);
+}
+END_TEST
+
+/* A request waiting for a connection still times out in UPSTREAM_TIMEOUT_MS:
+ * a slow request on the one connection, three more waiting: all 504. */
+START_TEST(test_waiting_request_times_out)
+{
+    concurrent_gets("/api/runs/slow", 4, 504, NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gateway-forward");
@@ -706,5 +839,44 @@ int main(void)
     tcase_add_test(up, test_readiness_all_ok);
     tcase_add_test(up, test_system_routes_and_metrics);
     suite_add_tcase(s, up);
+
+    /* the same cases, forwarding on event loops */
+    TCase *down_l = tcase_create("loops: one upstream down");
+    tcase_add_checked_fixture(down_l, setup_financial_down_loops, stack_stop);
+    tcase_set_timeout(down_l, 30);
+    tcase_add_test(down_l, test_down_service_503_names_it);
+    tcase_add_test(down_l, test_down_service_leaves_others_working);
+    suite_add_tcase(s, down_l);
+    TCase *up_l = tcase_create("loops: all upstreams up");
+    tcase_add_checked_fixture(up_l, setup_all_up_loops, stack_stop);
+    tcase_set_timeout(up_l, 30);
+    tcase_add_test(up_l, test_unrouted_paths_not_forwarded);
+    tcase_add_test(up_l, test_dot_segments_rejected);
+    tcase_add_test(up_l, test_control_bytes_in_target_not_forwarded);
+    tcase_add_test(up_l, test_upstream_response_too_large_502);
+    tcase_add_test(up_l, test_slow_upstream_504);
+    tcase_add_test(up_l, test_each_prefix_reaches_its_service);
+    tcase_add_test(up_l, test_request_forwarded_with_listed_headers_only);
+    tcase_add_test(up_l, test_methods_and_request_id_generated);
+    tcase_add_test(up_l, test_response_headers_copied_back);
+    tcase_add_test(up_l, test_head_forwarded_as_head);
+    tcase_add_test(up_l, test_keepalive_reuses_upstream_connections);
+    tcase_add_test(up_l, test_system_routes_and_metrics);
+    suite_add_tcase(s, up_l);
+    TCase *one = tcase_create("loops: one loop");
+    tcase_add_checked_fixture(one, setup_one_loop, stack_stop);
+    tcase_set_timeout(one, 60);
+    tcase_add_test(one, test_requests_in_flight_exceed_workers);
+    suite_add_tcase(s, one);
+    TCase *cap = tcase_create("loops: two connections");
+    tcase_add_checked_fixture(cap, setup_two_connections, stack_stop);
+    tcase_set_timeout(cap, 30);
+    tcase_add_test(cap, test_requests_queue_for_a_connection);
+    suite_add_tcase(s, cap);
+    TCase *cap1 = tcase_create("loops: one connection");
+    tcase_add_checked_fixture(cap1, setup_one_connection, stack_stop);
+    tcase_set_timeout(cap1, 30);
+    tcase_add_test(cap1, test_waiting_request_times_out);
+    suite_add_tcase(s, cap1);
     return tu_run(s);
 }

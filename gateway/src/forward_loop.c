@@ -1,0 +1,502 @@
+/* forward_loop: event-driven forwarding — no thread parked per request.
+ *
+ * FORWARD_LOOPS threads, each with its own epoll set, submission queue
+ * (a mutex and an eventfd) and keep-alive connections to the replicas. A
+ * worker thread that has a request to forward defers it (http_defer: the
+ * connection is suspended) and queues it on a loop, round robin, then goes
+ * on serving other connections. The loop runs the exchange without blocking
+ * (upstream.h: gw_up_start/gw_up_step), puts the answer in the request's
+ * response and resumes it (http_resume); libmicrohttpd's worker sends it.
+ *
+ * Per loop and replica at most FORWARD_LOOP_CONNECTIONS connections are
+ * open; a request beyond that waits (FIFO) for one to come back, its
+ * timeout running (UPSTREAM_TIMEOUT_MS bounds the wait and the exchange
+ * together). Idle connections are kept (up to LOOP_IDLE_MAX) and reused under
+ * the same rules as the blocking path (age, peer, the retry of a stale one).
+ * Timeouts: the loop wakes for the earliest deadline of its requests
+ * (next_due) and then looks at every request it holds; deadlines are rare
+ * events (a connect, a timeout), not one per request.
+ *
+ * Everything a loop holds is touched by its own thread only, except the
+ * submission queue. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "forward_internal.h"
+#include "valor/clock.h"
+#include "valor/err.h"
+#include "valor/http.h"
+#include "valor/log.h"
+
+#define LOOP_EVENTS 256
+#define LOOP_IDLE_MAX 64 /* idle keep-alive connections kept per replica and loop */
+
+struct loop;
+
+/* One forwarded request. */
+struct job {
+    struct loop *loop;
+    struct http_ctx *ctx;
+    enum gw_service svc;
+    struct gw_pick pick;
+    int exclude; /* the slot a refused attempt used, -1 */
+    int tries;   /* attempts made */
+    int last_rc; /* of the last attempt */
+    double t0;   /* clock_mono_ms() at submission */
+    long long wait_deadline_ms;
+    struct gw_fwd_attempt a;
+    struct gw_up_exchange ex;
+    struct gw_up_conn *conn; /* NULL while waiting for one */
+    struct gw_up_response resp;
+    struct gw_up_buf in;
+    int watched_fd; /* registered in the epoll set, -1 */
+    short watched_events;
+    struct job *prev, *next; /* loop->active */
+    struct job *qnext;       /* the submission queue, a pool's waiters, loop->runnable */
+};
+
+/* The connections of one loop to one replica slot. */
+struct pool {
+    struct gw_up_conn *idle[LOOP_IDLE_MAX];
+    int nidle, in_use;
+    struct job *whead, *wtail; /* waiting for a connection */
+};
+
+struct loop {
+    struct gw_fwd_loops *owner;
+    pthread_t thread;
+    int started;
+    int ep, wake; /* epoll set, eventfd */
+    pthread_mutex_t lock;
+    struct job *qhead, *qtail; /* submitted, under lock */
+    int stopping;              /* under lock */
+    struct job *active;        /* taken from the queue, not finished */
+    struct job *runnable;      /* given a connection by release(), to start this turn */
+    long long next_due_ms;     /* earliest deadline of the active jobs, LLONG_MAX */
+    struct pool pool[GW_SVC_COUNT][GW_MAX_REPLICAS];
+};
+
+struct gw_fwd_loops {
+    struct gw_forward *f;
+    int n;
+    int max_conns; /* per replica and loop */
+    atomic_uint next;
+    struct loop loop[];
+};
+
+static void start(struct job *j);
+
+static void note_due(struct loop *l, long long at)
+{
+    if (at < l->next_due_ms)
+        l->next_due_ms = at;
+}
+
+/* The epoll set watches what the exchange waits for. A replaced connection
+ * has a new descriptor (possibly with the old one's number). */
+static void watch(struct job *j)
+{
+    struct loop *l = j->loop;
+    int fd = j->ex.fd;
+    struct epoll_event ev = {.events = j->ex.events == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = j};
+
+    if (j->watched_fd == fd && j->watched_events == j->ex.events)
+        return;
+    if (j->watched_fd >= 0 && j->watched_fd != fd)
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, j->watched_fd, NULL);
+    if (j->watched_fd == fd) {
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+    } else if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+    }
+    j->watched_fd = fd;
+    j->watched_events = j->ex.events;
+}
+
+static void unwatch(struct job *j)
+{
+    if (j->watched_fd >= 0)
+        epoll_ctl(j->loop->ep, EPOLL_CTL_DEL, j->watched_fd, NULL); /* ENOENT/EBADF: closed */
+    j->watched_fd = -1;
+}
+
+static struct pool *pool_of(struct job *j)
+{
+    return &j->loop->pool[j->svc][j->pick.slot];
+}
+
+/* A connection for j: an idle one, a new one, or none (j waits). */
+static int take_conn(struct pool *p, struct job *j)
+{
+    struct gw_up_conn *c;
+    if (p->nidle > 0) {
+        c = p->idle[--p->nidle];
+    } else if (p->in_use < j->loop->owner->max_conns) {
+        if ((c = malloc(sizeof(*c))) == NULL)
+            return 0;
+        gw_up_conn_init(c);
+    } else {
+        return 0;
+    }
+    p->in_use++;
+    j->conn = c;
+    return 1;
+}
+
+/* j's connection goes back (kept when keep and still open); the first
+ * waiter of the pool gets a connection and starts this turn. */
+static void release(struct job *j, int keep)
+{
+    struct pool *p = pool_of(j);
+    struct gw_up_conn *c = j->conn;
+
+    j->conn = NULL;
+    p->in_use--;
+    if (keep && c->fd >= 0 && p->nidle < LOOP_IDLE_MAX) {
+        p->idle[p->nidle++] = c;
+    } else {
+        gw_up_conn_close(c);
+        free(c);
+    }
+    struct job *w = p->whead;
+    if (w != NULL && take_conn(p, w)) {
+        p->whead = w->qnext;
+        if (p->whead == NULL)
+            p->wtail = NULL;
+        w->qnext = j->loop->runnable;
+        j->loop->runnable = w;
+    }
+}
+
+static void job_free(struct job *j)
+{
+    free(j->a.line.p);
+    free(j->a.headers.p);
+    gw_up_buf_free(&j->in);
+    free(j);
+}
+
+/* The answer goes to the client: ctx belongs to its worker again. */
+static void finish(struct job *j, int rc)
+{
+    struct loop *l = j->loop;
+    struct http_ctx *ctx = j->ctx;
+
+    gw_fwd_answer(l->owner->f, j->svc, ctx, rc, &j->resp, j->t0);
+    if (j->prev != NULL)
+        j->prev->next = j->next;
+    else
+        l->active = j->next;
+    if (j->next != NULL)
+        j->next->prev = j->prev;
+    job_free(j);
+    http_resume(ctx);
+}
+
+/* An attempt ended with rc (an enum gw_up_result). */
+static void attempt_done(struct job *j, int rc)
+{
+    struct gw_forward *f = j->loop->owner->f;
+    int refused = rc == GW_UP_CONNECT;
+
+    unwatch(j);
+    gw_balancer_done(f->balancer, j->svc, &j->pick, refused);
+    release(j, rc == GW_UP_OK);
+    j->tries++;
+    j->last_rc = rc;
+    if (refused && j->tries < 2 && gw_fwd_idempotent(j->ctx->req->http_verb)) {
+        j->exclude = j->pick.slot; /* the request never left: once more elsewhere */
+        start(j);
+        return;
+    }
+    finish(j, rc);
+}
+
+static void progress(struct job *j, int rc)
+{
+    if (rc == GW_UP_AGAIN) {
+        watch(j);
+        note_due(j->loop, j->ex.deadline_ms);
+    } else {
+        attempt_done(j, rc);
+    }
+}
+
+/* j has a connection: the exchange begins, with what is left of its time
+ * (a request that waited for the connection has less). */
+static void begin(struct job *j)
+{
+    struct gw_forward *f = j->loop->owner->f;
+    double left = j->t0 + (double)f->timeout_ms - clock_mono_ms();
+
+    if (left < 1) {
+        gw_balancer_done(f->balancer, j->svc, &j->pick, 0);
+        release(j, 1);
+        finish(j, GW_UP_TIMEOUT);
+        return;
+    }
+    j->a.rq.timeout_ms = (long)left;
+    progress(j, gw_up_start(&j->ex, j->conn, &j->a.rq, &j->in, &j->resp));
+}
+
+/* An attempt: a replica, then a connection or a place in its queue. */
+static void start(struct job *j)
+{
+    struct gw_forward *f = j->loop->owner->f;
+    struct pool *p;
+    int rc;
+
+    if (gw_balancer_pick(f->balancer, j->svc, j->exclude, &j->pick) != VALOR_OK) {
+        /* none at all, or the retry found no other: keep the first answer */
+        finish(j, j->tries > 0 ? j->last_rc : GW_UP_CONNECT);
+        return;
+    }
+    rc = gw_fwd_attempt_init(f, j->ctx->req, &j->pick, &j->a);
+    if (rc != GW_UP_OK) {
+        gw_balancer_done(f->balancer, j->svc, &j->pick, 0);
+        finish(j, rc);
+        return;
+    }
+    p = pool_of(j);
+    if (p->whead == NULL && take_conn(p, j)) {
+        begin(j);
+        return;
+    }
+    j->wait_deadline_ms = (long long)(j->t0 + (double)f->timeout_ms);
+    j->qnext = NULL;
+    if (p->wtail != NULL)
+        p->wtail->qnext = j;
+    else
+        p->whead = j;
+    p->wtail = j;
+    note_due(j->loop, j->wait_deadline_ms);
+}
+
+static void unqueue_waiter(struct job *j)
+{
+    struct pool *p = pool_of(j);
+    struct job **pp = &p->whead, *prev = NULL;
+    while (*pp != NULL && *pp != j) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (*pp == NULL)
+        return;
+    *pp = j->qnext;
+    if (p->wtail == j)
+        p->wtail = prev;
+}
+
+/* Deadlines: a request whose exchange or wait is over its time. */
+static void check_due(struct loop *l, long long now)
+{
+    struct job *j, *next;
+
+    if (now < l->next_due_ms)
+        return;
+    l->next_due_ms = LLONG_MAX;
+    for (j = l->active; j != NULL; j = next) {
+        next = j->next;
+        if (j->conn == NULL) { /* waiting for a connection */
+            if (now >= j->wait_deadline_ms) {
+                unqueue_waiter(j);
+                finish(j, GW_UP_TIMEOUT);
+            } else {
+                note_due(l, j->wait_deadline_ms);
+            }
+        } else if (j->watched_fd >= 0) {
+            if (now >= j->ex.deadline_ms)
+                progress(j, gw_up_step(&j->ex, 1));
+            else
+                note_due(l, j->ex.deadline_ms);
+        }
+    }
+}
+
+/* The submitted jobs become active and start; 1 when the loop is stopping. */
+static int take_submitted(struct loop *l)
+{
+    struct job *q;
+    uint64_t v;
+    int stopping;
+
+    if (read(l->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        log_warn(NULL, "forward_loop", "eventfd read: %s", strerror(errno));
+    pthread_mutex_lock(&l->lock);
+    q = l->qhead;
+    l->qhead = l->qtail = NULL;
+    stopping = l->stopping;
+    pthread_mutex_unlock(&l->lock);
+    while (q != NULL) {
+        struct job *j = q;
+        q = q->qnext;
+        j->prev = NULL;
+        j->next = l->active;
+        if (l->active != NULL)
+            l->active->prev = j;
+        l->active = j;
+        start(j);
+    }
+    return stopping;
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    struct epoll_event ev[LOOP_EVENTS];
+    int stopping = 0;
+
+    while (!(stopping && l->active == NULL)) {
+        long long now = (long long)clock_mono_ms();
+        int timeout = -1;
+        if (l->next_due_ms != LLONG_MAX)
+            timeout = l->next_due_ms <= now                ? 0
+                      : l->next_due_ms - now > INT_MAX / 2 ? INT_MAX / 2
+                                                           : (int)(l->next_due_ms - now);
+        int n = epoll_wait(l->ep, ev, LOOP_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error(NULL, "forward_loop", "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.ptr == &l->wake) {
+                stopping |= take_submitted(l);
+                continue;
+            }
+            struct job *j = ev[i].data.ptr;
+            progress(j, gw_up_step(&j->ex, 0));
+        }
+        check_due(l, (long long)clock_mono_ms());
+        while (l->runnable != NULL) { /* connections handed on this turn */
+            struct job *j = l->runnable;
+            l->runnable = j->qnext;
+            begin(j);
+        }
+    }
+    return NULL;
+}
+
+static void loop_close(struct loop *l)
+{
+    for (int s = 0; s < GW_SVC_COUNT; s++)
+        for (int k = 0; k < GW_MAX_REPLICAS; k++) {
+            struct pool *p = &l->pool[s][k];
+            while (p->nidle > 0) {
+                struct gw_up_conn *c = p->idle[--p->nidle];
+                gw_up_conn_close(c);
+                free(c);
+            }
+        }
+    if (l->ep >= 0)
+        close(l->ep);
+    if (l->wake >= 0)
+        close(l->wake);
+    pthread_mutex_destroy(&l->lock);
+}
+
+int gw_fwd_loops_new(struct gw_forward *f, int n, int max_conns, struct gw_fwd_loops **out)
+{
+    struct gw_fwd_loops *ls = calloc(1, sizeof(*ls) + (size_t)n * sizeof(struct loop));
+    int rc = VALOR_OK;
+
+    *out = NULL;
+    if (ls == NULL)
+        return VALOR_E_NOMEM;
+    ls->f = f;
+    ls->n = n;
+    ls->max_conns = max_conns;
+    for (int i = 0; i < n; i++) {
+        struct loop *l = &ls->loop[i];
+        l->owner = ls;
+        l->next_due_ms = LLONG_MAX;
+        pthread_mutex_init(&l->lock, NULL);
+        l->ep = epoll_create1(EPOLL_CLOEXEC);
+        l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    for (int i = 0; i < n && rc == VALOR_OK; i++) {
+        struct loop *l = &ls->loop[i];
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->wake};
+        if (l->ep < 0 || l->wake < 0 || epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0 ||
+            pthread_create(&l->thread, NULL, loop_main, l) != 0)
+            rc = VALOR_E_INTERNAL;
+        else
+            l->started = 1;
+    }
+    if (rc != VALOR_OK) {
+        gw_fwd_loops_free(ls);
+        return rc;
+    }
+    *out = ls;
+    return VALOR_OK;
+}
+
+void gw_fwd_loops_free(struct gw_fwd_loops *ls)
+{
+    uint64_t one = 1;
+    if (ls == NULL)
+        return;
+    for (int i = 0; i < ls->n; i++) {
+        struct loop *l = &ls->loop[i];
+        if (!l->started)
+            continue;
+        pthread_mutex_lock(&l->lock);
+        l->stopping = 1;
+        pthread_mutex_unlock(&l->lock);
+        if (write(l->wake, &one, sizeof(one)) < 0)
+            log_warn(NULL, "forward_loop", "eventfd write: %s", strerror(errno));
+    }
+    for (int i = 0; i < ls->n; i++) {
+        struct loop *l = &ls->loop[i];
+        if (l->started)
+            pthread_join(l->thread, NULL);
+        loop_close(l);
+    }
+    free(ls);
+}
+
+int gw_fwd_loops_submit(struct gw_fwd_loops *ls, enum gw_service svc, struct http_ctx *ctx)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    struct loop *l;
+    uint64_t one = 1;
+    int was_empty;
+
+    if (j == NULL)
+        return VALOR_E_NOMEM;
+    if (gw_fwd_prepare(ctx, &j->a.headers) != VALOR_OK) {
+        job_free(j); /* refused and answered */
+        return VALOR_OK;
+    }
+    if (http_defer(ctx) != VALOR_OK) {
+        job_free(j);
+        return VALOR_E_INVALID;
+    }
+    l = &ls->loop[atomic_fetch_add(&ls->next, 1) % (unsigned)ls->n];
+    j->loop = l;
+    j->ctx = ctx;
+    j->svc = svc;
+    j->exclude = -1;
+    j->watched_fd = -1;
+    j->t0 = clock_mono_ms();
+    ctx->upstream = gw_service_name(svc);
+    pthread_mutex_lock(&l->lock);
+    was_empty = l->qhead == NULL;
+    if (l->qtail != NULL)
+        l->qtail->qnext = j;
+    else
+        l->qhead = j;
+    l->qtail = j;
+    pthread_mutex_unlock(&l->lock);
+    if (was_empty && write(l->wake, &one, sizeof(one)) < 0)
+        log_warn(NULL, "forward_loop", "eventfd write: %s", strerror(errno));
+    return VALOR_OK;
+}
