@@ -110,7 +110,8 @@ struct http__pending {
     struct MHD_Connection *con;
     struct http_server *server;
     long long t0;
-    int deferred; /* http_defer() suspended the connection */
+    int deferred; /* http_defer() suspended the connection, not yet back */
+    int answered; /* handed to ulfius, or accounted for by http__conn_done() */
 };
 
 _Thread_local struct http__pending *http__answering;
@@ -345,6 +346,7 @@ static void answer_pending(struct http__pending *p, struct _u_response *resp)
     *resp = p->resp;
     p->resp = theirs;
     p->ctx.resp = resp;
+    p->answered = 1;
     finish(p->server, &p->ctx, p->t0);
 }
 
@@ -405,10 +407,22 @@ int http__final_call(struct http_server *s, struct MHD_Connection *con, struct h
 
 void http__conn_done(struct http__conn *cs)
 {
-    if (cs != NULL) {
-        pending_free(cs->pending);
-        cs->pending = NULL;
+    struct http__pending *p = cs != NULL ? cs->pending : NULL;
+    if (p == NULL)
+        return;
+    /* the connection closed before the answer went to ulfius (the client
+     * hung up while the request was deferred: libmicrohttpd sees it once
+     * the connection is resumed): the request still ends here */
+    if (p->deferred) {
+        p->deferred = 0;
+        atomic_fetch_sub(&p->server->deferred, 1);
     }
+    if (!p->answered) {
+        p->answered = 1;
+        finish(p->server, &p->ctx, p->t0);
+    }
+    pending_free(p);
+    cs->pending = NULL;
 }
 
 int http_defer(struct http_ctx *ctx)
@@ -522,8 +536,8 @@ static void request_completed(void *cls, struct MHD_Connection *con, void **con_
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    http__conn_done(ci != NULL ? ci->socket_context : NULL); /* reads ulfius' request */
     mhd_request_completed(NULL, con, con_cls, toe);
-    http__conn_done(ci != NULL ? ci->socket_context : NULL);
     request_done(cls, ci != NULL ? ci->socket_context : NULL);
 }
 

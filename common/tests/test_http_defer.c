@@ -265,6 +265,29 @@ START_TEST(test_keep_alive_sequence)
 }
 END_TEST
 
+/* A client that hangs up while its request is deferred: once resumed, the
+ * request ends (libmicrohttpd finds the connection closed) and nothing of
+ * it stays counted — the drain does not wait for it. */
+START_TEST(test_client_gone_while_deferred)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)http_server_port(srv)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    static const char req[] = "GET /later/3 HTTP/1.1\r\nHost: t\r\n\r\n";
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+    wait_held(1);
+    close(fd);
+    answer(take_held(0), "test");
+    for (int i = 0; i < 6000 && http_server_inflight(srv) > 0; i++)
+        usleep(5000);
+    ck_assert_int_eq(http_server_inflight(srv), 0);
+    http_server_stop(srv, 0); /* returns: nothing deferred is left */
+}
+END_TEST
+
 static void *stopper(void *p)
 {
     http_server_stop(p, 0);
@@ -314,6 +337,7 @@ int main(void)
     tcase_add_test(tc, test_immediate_self_and_head);
     tcase_add_test(tc, test_keep_alive_sequence);
     tcase_add_test(tc, test_stop_waits_for_deferred);
+    tcase_add_test(tc, test_client_gone_while_deferred);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
