@@ -1,7 +1,9 @@
 /* forward: proxies a request to its upstream service (platform.md §1).
  *
  * Each worker thread keeps one keep-alive connection per upstream replica
- * (upstream.h) in a pthread key. The method, the raw path and
+ * (upstream.h) in a pthread key and forwards its own requests, blocking; with
+ * FORWARD_LOOPS > 0 the request is deferred instead and its exchange runs on
+ * an event loop (forward_loop.c) with the loop's connections. The method, the raw path and
  * query, the body and a fixed list of request headers are forwarded; the
  * status, body and a fixed list of response headers are copied back. A
  * connect failure answers 503, a timeout 504, each naming the service.
@@ -25,7 +27,8 @@ struct gw_forward;
  * upstream_up{service,address} are registered). Owns the balancer. */
 int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
                    struct gw_forward **out);
-/* Call after the HTTP server has stopped (no worker thread may forward any more). */
+/* Call after the HTTP server has stopped (no worker thread may forward any
+ * more, no deferred request is left); stops the loops. */
 void gw_forward_free(struct gw_forward *f);
 
 /* Forwards the request to a replica of svc (balancer.h) and copies the

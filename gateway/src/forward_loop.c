@@ -191,13 +191,13 @@ static void finish(struct job *j, int rc)
     struct loop *l = j->loop;
     struct http_ctx *ctx = j->ctx;
 
-    gw_fwd_answer(l->owner->f, j->svc, ctx, rc, &j->resp, j->t0);
-    if (j->prev != NULL)
-        j->prev->next = j->next;
-    else
+    if (l->active == j)
         l->active = j->next;
+    else if (j->prev != NULL)
+        j->prev->next = j->next;
     if (j->next != NULL)
         j->next->prev = j->prev;
+    gw_fwd_answer(l->owner->f, j->svc, ctx, rc, &j->resp, j->t0);
     job_free(j);
     http_resume(ctx);
 }
@@ -336,14 +336,16 @@ static int take_submitted(struct loop *l)
     l->qhead = l->qtail = NULL;
     stopping = l->stopping;
     pthread_mutex_unlock(&l->lock);
-    while (q != NULL) {
-        struct job *j = q;
-        q = q->qnext;
+    for (struct job *j = q; j != NULL; j = j->qnext) {
         j->prev = NULL;
         j->next = l->active;
         if (l->active != NULL)
             l->active->prev = j;
         l->active = j;
+    }
+    while (q != NULL) { /* start() may finish (free) the job it starts, no other */
+        struct job *j = q;
+        q = q->qnext;
         start(j);
     }
     return stopping;

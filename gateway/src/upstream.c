@@ -634,8 +634,11 @@ int gw_up_step(struct gw_up_exchange *ex, int timed_out)
 {
     if (ex->phase == PH_DONE)
         return ex->result;
+    /* a connect cut short by the whole exchange's deadline (little time was
+     * left) is a timeout, not a replica that cannot be reached */
     if (timed_out || now_ms() >= ex->deadline_ms)
-        return finish(ex, ex->phase == PH_CONNECT ? GW_UP_CONNECT : GW_UP_TIMEOUT);
+        return finish(ex, ex->phase == PH_CONNECT && ex->deadline_ms < ex->end_ms ? GW_UP_CONNECT
+                                                                                  : GW_UP_TIMEOUT);
     if (ex->phase == PH_CONNECT) {
         int err = 0;
         socklen_t elen = sizeof(err);

@@ -7,7 +7,8 @@
 # Env from scripts/bench.sh: BUILD, RUN, ROOT, REDIS_URL, NATS_URL, JWT_SECRET_KEY.
 # Prints Markdown rows "| what | figure | unit | note |".
 #
-# Also: the gateway under 1000 concurrent connections (wrk -t2 -c1000:
+# Also: the same gateway with forwarding on event loops (FORWARD_LOOPS = cores),
+# at 64 and 1000 connections; the gateway under 1000 concurrent connections (wrk -t2 -c1000:
 # requests/s, p99, the gateway's peak RSS), the machine-independent ratio of
 # the gateway's CPU per request to nginx's, and the limiter's cost in Redis
 # (Redis CPU µs per decision, commands per pipelined batch from the gateway's
@@ -52,6 +53,15 @@ HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO \
     MAX_CONNECTIONS=2048 RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
 pids+=($!)
 gw_pid=$!
+# the same gateway forwarding on event loops (FORWARD_LOOPS, docs/gateway.md)
+ev_loops=$(nproc)
+ev_port=$(free_port)
+HOST=127.0.0.1 PORT=$ev_port LOG_LEVEL=INFO FORWARD_LOOPS=$ev_loops \
+    AUTH_SERVICE_URL="http://127.0.0.1:$up_port" RUNS_SERVICE_URL="http://127.0.0.1:$up_port" \
+    FINANCIAL_SERVICE_URL="http://127.0.0.1:$up_port" DEALS_SERVICE_URL="http://127.0.0.1:$up_port" \
+    MAX_CONNECTIONS=2048 RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway-loops.log" 2>&1 </dev/null &
+pids+=($!)
+ev_pid=$!
 
 ng_port=$(free_port)
 cat >"$dir/nginx/nginx.conf" <<EOT
@@ -82,7 +92,7 @@ if [ -x "$NGINX" ] && "$NGINX" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -e "$d
     nginx_ok=1
 fi
 
-for p in $up_port $gw_port; do
+for p in $up_port $gw_port $ev_port; do
     for _ in $(seq 1 100); do
         curl -s -o /dev/null "http://127.0.0.1:$p/health" && break
         sleep 0.1
@@ -152,6 +162,7 @@ b0=$(gw_metric rate_limit_redis_batches_total) c0=$(gw_metric rate_limit_redis_c
 read -r g_rps g_p50 g_p99 g_cpu g_up g_redis g_wrk < <(measure "http://127.0.0.1:$gw_port$path" "$gw_pid")
 b1=$(gw_metric rate_limit_redis_batches_total) c1=$(gw_metric rate_limit_redis_commands_total)
 per_batch=$(awk -v b=$((${b1%.*} - ${b0%.*})) -v c=$((${c1%.*} - ${c0%.*})) 'BEGIN { if (b > 0) printf "%.2f", c / b; else print "n/a" }')
+read -r e_rps e_p50 e_p99 e_cpu _ _ _ < <(measure "http://127.0.0.1:$ev_port$path" "$ev_pid")
 k_rps="" k_p99="" k_rss=""
 if [ "$fds" -ge 2200 ]; then
     WRK_ARGS=("${WRK_1K_ARGS[@]}")
@@ -159,6 +170,8 @@ if [ "$fds" -ge 2200 ]; then
     b2=$(gw_metric rate_limit_redis_batches_total) c2=$(gw_metric rate_limit_redis_commands_total)
     k_batch=$(awk -v b=$((${b2%.*} - ${b1%.*})) -v c=$((${c2%.*} - ${c1%.*})) 'BEGIN { if (b > 0) printf "%.2f", c / b; else print "n/a" }')
     k_rss=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$gw_pid/status")
+    read -r ek_rps _ ek_p99 ek_cpu _ _ _ < <(measure "http://127.0.0.1:$ev_port$path" "$ev_pid")
+    ek_rss=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$ev_pid/status")
 fi
 blocked=$(curl -s "http://127.0.0.1:$gw_port/metrics" | awk '/^rate_limit_blocked_total/ {s += $2} END {print s + 0}')
 backend=$(curl -s "http://127.0.0.1:$gw_port/metrics" | grep -c '^rate_limiter_backend{backend="redis"} 1')
@@ -178,8 +191,10 @@ if [ "$nginx_ok" = 1 ]; then
 fi
 echo "| Redis CPU per limiter decision | ${g_redis} | µs | redis-server user + system time ÷ requests in the gateway run (one decision each) |"
 echo "| limiter commands per Redis batch | ${per_batch} | commands | rate_limit_redis_commands_total ÷ rate_limit_redis_batches_total over the gateway run, $((${c1%.*} - ${c0%.*})) commands (pipelining; 1 = none) |"
+echo "| gateway full pipeline, forwarding on event loops | ${e_rps%.*} | req/s | FORWARD_LOOPS=$ev_loops, otherwise the same; p50 ${e_p50} ms, p99 ${e_p99} ms; gateway CPU µs/request ${e_cpu} (blocking workers: ${g_cpu}) |"
 if [ -n "$k_rps" ]; then
     echo "| gateway, 1000 connections | ${k_rps%.*} | req/s | p99 ${k_p99} ms; gateway peak RSS ${k_rss} MiB, CPU µs/request ${k_cpu}, commands per Redis batch ${k_batch:-n/a}; wrk ${WRK_1K_ARGS[*]}, GET $path |"
+    echo "| gateway on event loops, 1000 connections | ${ek_rps%.*} | req/s | FORWARD_LOOPS=$ev_loops; p99 ${ek_p99} ms; gateway peak RSS ${ek_rss} MiB, CPU µs/request ${ek_cpu} |"
 else
     echo "| gateway, 1000 connections | skipped | | ulimit -n is $fds (< 2200) |"
 fi
