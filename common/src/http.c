@@ -97,9 +97,8 @@ struct http_server {
     atomic_int inflight;  /* inside a handler */
     atomic_int busy;      /* request line received, response not yet completed */
     atomic_int draining;
-    int has_deferrable; /* a deferrable route is registered */
-    atomic_int
-        deferred; /* connections suspended by http_defer(), not yet back in the access handler */
+    int has_deferrable;  /* a deferrable route is registered */
+    atomic_int deferred; /* suspended by http_defer(), not yet back in the access handler */
 };
 
 /* A request of a deferrable route: its context and answer outlive the
