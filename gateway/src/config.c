@@ -138,14 +138,16 @@ int gw_cidr_contains(const struct gw_cidr *list, size_t n, const char *ip)
     return 0;
 }
 
-/* A gateway worker waits on Redis and on the upstream for every request
- * (upstream.h): it needs more threads than cores to keep the cores busy.
- * 8 per core, 16 to 64 (measured in docs/gateway.md, "Benchmark"). */
-/* 8 per CPU this process may use, the cgroup's CPU quota included. */
-static int gw_default_workers(void)
+/* Worker threads per CPU this process may use (the cgroup's CPU quota
+ * included). With event loops (the default) a worker parses requests and
+ * verifies tokens and never waits: 2 per CPU, 4 to 64. Without them it waits
+ * on Redis and on the upstream for every request and needs more threads than
+ * cores to keep the cores busy: 8 per CPU, 16 to 64 (docs/gateway.md,
+ * "Workers" and "Fourth round"). */
+static int gw_default_workers(int loops)
 {
-    long n = 8L * cpus_available();
-    return (int)(n < 16 ? 16 : n > 64 ? 64 : n);
+    long per = loops > 0 ? 2 : 8, lo = loops > 0 ? 4 : 16, n = per * cpus_available();
+    return (int)(n < lo ? lo : n > 64 ? 64 : n);
 }
 
 /* http://host[:port] with an optional path prefix; no query, fragment,
@@ -340,7 +342,7 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
          offsetof(struct gw_config, redis_probe_interval_ms)},
         {"RATE_LIMIT_REDIS_CONNECTIONS", 2, 1, 64, offsetof(struct gw_config, redis_connections)},
         {"WS_QUEUE_MAX", 256, 1, 100000, offsetof(struct gw_config, ws_queue_max)},
-        {"FORWARD_LOOPS", 0, 0, 64, offsetof(struct gw_config, forward_loops)},
+        {"FORWARD_LOOPS", -1, 0, 64, offsetof(struct gw_config, forward_loops)},
         {"FORWARD_LOOP_CONNECTIONS", 128, 1, 4096,
          offsetof(struct gw_config, forward_loop_connections)},
     };
@@ -350,8 +352,6 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
     rc = cfg_load(&c->base, "gateway", GW_DEFAULT_PORT, errbuf, errlen);
     if (rc != VALOR_OK)
         return rc;
-    if (getenv("WORKER_THREADS") == NULL)
-        c->base.worker_threads = gw_default_workers();
     rc = load_lists(c, errbuf, errlen);
     if (rc != VALOR_OK)
         return rc;
@@ -361,6 +361,12 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
         if (rc != VALOR_OK)
             return rc;
     }
+    if (c->forward_loops < 0) { /* FORWARD_LOOPS unset: one loop per CPU */
+        int n = cpus_available();
+        c->forward_loops = n > 64 ? 64 : n;
+    }
+    if (getenv("WORKER_THREADS") == NULL)
+        c->base.worker_threads = gw_default_workers((int)c->forward_loops);
     return load_limits(c, errbuf, errlen);
 }
 

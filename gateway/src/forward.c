@@ -156,6 +156,7 @@ int gw_forward_new(const struct gw_config *cfg, struct metrics_registry *reg,
     pthread_mutex_init(&f->lock, NULL);
     f->connect_timeout_ms = cfg->upstream_connect_timeout_ms;
     f->timeout_ms = cfg->upstream_timeout_ms;
+    f->redis_timeout_ms = cfg->base.redis_timeout_ms;
     rc = gw_balancer_new(cfg, reg, &f->balancer);
     if (rc != VALOR_OK) {
         gw_forward_free(f);
@@ -469,4 +470,13 @@ void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_c
     if (f->loops != NULL && gw_fwd_loops_submit(f->loops, svc, ctx) == VALOR_OK)
         return;
     forward_here(f, svc, ctx);
+}
+
+int gw_forward_limited(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx,
+                       struct gw_ratelimit *rl, const struct gw_rl_call *call, gw_fwd_decided cb,
+                       void *state)
+{
+    if (f->loops == NULL)
+        return VALOR_E_INVALID;
+    return gw_fwd_loops_submit_limited(f->loops, svc, ctx, rl, call, cb, state);
 }

@@ -18,6 +18,9 @@
 struct http_ctx;
 struct metrics_registry;
 struct gw_forward;
+struct gw_ratelimit;
+struct gw_rl_call;
+struct gw_rl_decision;
 
 /* Largest upstream response body copied back; larger answers 502. */
 #define GW_MAX_UPSTREAM_BODY ((size_t)16 << 20)
@@ -35,5 +38,17 @@ void gw_forward_free(struct gw_forward *f);
  * answer back. A connect failure of an idempotent request (GET, HEAD, PUT,
  * DELETE) is retried once on another replica. */
 void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx);
+
+/* The stages between the limiter's decision and forwarding: returns 1 to
+ * forward, 0 when it answered; frees state either way. */
+typedef int (*gw_fwd_decided)(struct http_ctx *ctx, void *state, const struct gw_rl_decision *d);
+/* With event loops: defers ctx and hands it to a loop, which asks Redis for
+ * `call` (gw_ratelimit_prepare) on its own connection, completes the
+ * decision, runs cb and forwards. VALOR_OK: deferred (ctx and state belong to
+ * the loop now); otherwise nothing happened (no loops): the caller decides
+ * and forwards on its own thread. */
+int gw_forward_limited(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx,
+                       struct gw_ratelimit *rl, const struct gw_rl_call *call, gw_fwd_decided cb,
+                       void *state);
 
 #endif

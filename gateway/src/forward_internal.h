@@ -9,6 +9,7 @@
 
 #include "balancer.h"
 #include "config.h"
+#include "forward.h"
 #include "upstream.h"
 
 struct http_ctx;
@@ -34,6 +35,7 @@ struct gw_forward {
     struct gw_balancer *balancer;
     long connect_timeout_ms;
     long timeout_ms;
+    int redis_timeout_ms;            /* REDIS_TIMEOUT_MS, for the loops' limiter links */
     struct metrics_family *duration; /* may be NULL */
     pthread_key_t key;
     pthread_mutex_t lock;
@@ -78,5 +80,9 @@ void gw_fwd_loops_free(struct gw_fwd_loops *l);
  * refused target or header answered 400, see gw_fwd_prepare — then
  * VALOR_OK too). */
 int gw_fwd_loops_submit(struct gw_fwd_loops *l, enum gw_service svc, struct http_ctx *ctx);
+/* gw_forward_limited() on the loops. */
+int gw_fwd_loops_submit_limited(struct gw_fwd_loops *l, enum gw_service svc, struct http_ctx *ctx,
+                                struct gw_ratelimit *rl, const struct gw_rl_call *call,
+                                gw_fwd_decided cb, void *state);
 
 #endif

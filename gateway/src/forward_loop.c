@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "forward_internal.h"
+#include "rl_link.h"
 #include "valor/clock.h"
 #include "valor/err.h"
 #include "valor/http.h"
@@ -41,10 +42,17 @@
 
 struct loop;
 
+enum job_state {
+    J_LIMIT,     /* waiting for the limiter's answer from Redis */
+    J_WAIT_CONN, /* waiting for a connection to its replica */
+    J_RUN,       /* the exchange: a connection, its socket watched (or about to start) */
+};
+
 /* One forwarded request. */
 struct job {
     struct loop *loop;
     struct http_ctx *ctx;
+    enum job_state state;
     enum gw_service svc;
     struct gw_pick pick;
     int exclude; /* the slot a refused attempt used, -1 */
@@ -59,8 +67,15 @@ struct job {
     struct gw_up_buf in;
     int watched_fd; /* registered in the epoll set, -1 */
     short watched_events;
+    unsigned watched_serial; /* the connection's socket registered (gw_up_conn.serial) */
     struct job *prev, *next; /* loop->active */
     struct job *qnext;       /* the submission queue, a pool's waiters, loop->runnable */
+    /* J_LIMIT: the decision asked on the loop's Redis link */
+    struct gw_ratelimit *rl;
+    struct gw_rl_call call;
+    struct gw_rl_wait wait;
+    gw_fwd_decided decided;
+    void *decided_state;
 };
 
 /* The connections of one loop to one replica slot. */
@@ -81,6 +96,10 @@ struct loop {
     struct job *active;        /* taken from the queue, not finished */
     struct job *runnable;      /* given a connection by release(), to start this turn */
     long long next_due_ms;     /* earliest deadline of the active jobs, LLONG_MAX */
+    struct gw_rl_link *link;   /* the limiter's Redis connection, made on first use */
+    int link_fd;               /* registered in the epoll set, -1 */
+    short link_events;
+    unsigned link_serial; /* of the connection registered */
     struct pool pool[GW_SVC_COUNT][GW_MAX_REPLICAS];
 };
 
@@ -106,13 +125,15 @@ static void watch(struct job *j)
 {
     struct loop *l = j->loop;
     int fd = j->ex.fd;
+    unsigned serial = j->conn->serial;
+    int same = j->watched_fd == fd && j->watched_serial == serial;
     struct epoll_event ev = {.events = j->ex.events == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = j};
 
-    if (j->watched_fd == fd && j->watched_events == j->ex.events)
+    if (same && j->watched_events == j->ex.events)
         return;
-    if (j->watched_fd >= 0 && j->watched_fd != fd)
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, j->watched_fd, NULL);
-    if (j->watched_fd == fd) {
+    if (j->watched_fd >= 0 && !same)
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, j->watched_fd, NULL); /* ENOENT/EBADF: closed */
+    if (same) {
         if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
             epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
     } else if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
@@ -120,6 +141,7 @@ static void watch(struct job *j)
     }
     j->watched_fd = fd;
     j->watched_events = j->ex.events;
+    j->watched_serial = serial;
 }
 
 static void unwatch(struct job *j)
@@ -169,6 +191,7 @@ static void release(struct job *j, int keep)
     }
     struct job *w = p->whead;
     if (w != NULL && take_conn(p, w)) {
+        w->state = J_RUN;
         p->whead = w->qnext;
         if (p->whead == NULL)
             p->wtail = NULL;
@@ -185,8 +208,8 @@ static void job_free(struct job *j)
     free(j);
 }
 
-/* The answer goes to the client: ctx belongs to its worker again. */
-static void finish(struct job *j, int rc)
+/* The request is answered (in ctx->resp): it goes back to its worker. */
+static void done(struct job *j)
 {
     struct loop *l = j->loop;
     struct http_ctx *ctx = j->ctx;
@@ -197,9 +220,15 @@ static void finish(struct job *j, int rc)
         j->prev->next = j->next;
     if (j->next != NULL)
         j->next->prev = j->prev;
-    gw_fwd_answer(l->owner->f, j->svc, ctx, rc, &j->resp, j->t0);
     job_free(j);
     http_resume(ctx);
+}
+
+/* The outcome of the exchange (rc: an enum gw_up_result) is the answer. */
+static void finish(struct job *j, int rc)
+{
+    gw_fwd_answer(j->loop->owner->f, j->svc, j->ctx, rc, &j->resp, j->t0);
+    done(j);
 }
 
 /* An attempt ended with rc (an enum gw_up_result). */
@@ -268,9 +297,11 @@ static void start(struct job *j)
     }
     p = pool_of(j);
     if (p->whead == NULL && take_conn(p, j)) {
+        j->state = J_RUN;
         begin(j);
         return;
     }
+    j->state = J_WAIT_CONN;
     j->wait_deadline_ms = (long long)(j->t0 + (double)f->timeout_ms);
     j->qnext = NULL;
     if (p->wtail != NULL)
@@ -296,6 +327,83 @@ static void unqueue_waiter(struct job *j)
         p->wtail = prev;
 }
 
+/* The limiter decided j: the pipeline's stages after it (decided), then the
+ * exchange, unless they answered. */
+static void decided(struct job *j, const struct gw_rl_decision *d)
+{
+    if (!j->decided(j->ctx, j->decided_state, d) ||
+        gw_fwd_prepare(j->ctx, &j->a.headers) != VALOR_OK) {
+        done(j);
+        return;
+    }
+    start(j);
+}
+
+/* Decisions the link answered (or failed: the local table decides). */
+static void link_done(struct loop *l)
+{
+    struct gw_rl_wait *w;
+    if (l->link == NULL)
+        return;
+    while ((w = gw_rl_link_take_done(l->link)) != NULL)
+        while (w != NULL) {
+            struct gw_rl_wait *next = w->next;
+            struct job *j = w->ud;
+            struct gw_rl_decision d;
+            gw_ratelimit_complete(j->rl, &j->call, w->reply.rc, w->reply.revoked, &w->reply.g, &d);
+            decided(j, &d);
+            w = next;
+        }
+}
+
+/* The epoll set watches the link's socket while replies are due. */
+static void link_watch(struct loop *l)
+{
+    int fd = l->link != NULL ? gw_rl_link_fd(l->link) : -1;
+    short events = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->link_fd};
+
+    if (fd >= 0)
+        events = gw_rl_link_events(l->link);
+    if (events == POLLOUT)
+        ev.events = EPOLLOUT;
+
+    unsigned serial = l->link != NULL ? gw_rl_link_serial(l->link) : 0;
+
+    if (fd >= 0)
+        note_due(l, gw_rl_link_deadline(l->link));
+    if (fd == l->link_fd && events == l->link_events && serial == l->link_serial)
+        return;
+    if (l->link_fd >= 0 && (fd != l->link_fd || serial != l->link_serial))
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, l->link_fd, NULL); /* ENOENT/EBADF: closed */
+    if (fd >= 0 && fd == l->link_fd && serial == l->link_serial) {
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+    } else if (fd >= 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+    }
+    l->link_fd = fd;
+    l->link_events = events;
+    l->link_serial = serial;
+}
+
+/* A submitted job that brings its limiter decision goes on the link. */
+static void ask(struct job *j)
+{
+    struct loop *l = j->loop;
+    struct gw_rl_decision d;
+
+    j->wait.call = &j->call;
+    j->wait.ud = j;
+    j->wait.resent = 0;
+    if ((l->link != NULL || gw_rl_link_new(gw_ratelimit_redis(j->rl), l->owner->f->redis_timeout_ms,
+                                           &l->link) == VALOR_OK) &&
+        gw_rl_link_queue(l->link, &j->wait) == VALOR_OK)
+        return;
+    gw_ratelimit_complete(j->rl, &j->call, VALOR_E_UNAVAILABLE, 0, NULL, &d);
+    decided(j, &d);
+}
+
 /* Deadlines: a request whose exchange or wait is over its time. */
 static void check_due(struct loop *l, long long now)
 {
@@ -306,7 +414,9 @@ static void check_due(struct loop *l, long long now)
     l->next_due_ms = LLONG_MAX;
     for (j = l->active; j != NULL; j = next) {
         next = j->next;
-        if (j->conn == NULL) { /* waiting for a connection */
+        if (j->state == J_LIMIT) { /* the link's deadline covers it */
+            continue;
+        } else if (j->state == J_WAIT_CONN) {
             if (now >= j->wait_deadline_ms) {
                 unqueue_waiter(j);
                 finish(j, GW_UP_TIMEOUT);
@@ -346,7 +456,10 @@ static int take_submitted(struct loop *l)
     while (q != NULL) { /* start() may finish (free) the job it starts, no other */
         struct job *j = q;
         q = q->qnext;
-        start(j);
+        if (j->state == J_LIMIT)
+            ask(j);
+        else
+            start(j);
     }
     return stopping;
 }
@@ -374,8 +487,19 @@ static void *loop_main(void *arg)
                 stopping |= take_submitted(l);
                 continue;
             }
+            if (ev[i].data.ptr == &l->link_fd) {
+                gw_rl_link_step(l->link, 0);
+                continue;
+            }
             struct job *j = ev[i].data.ptr;
             progress(j, gw_up_step(&j->ex, 0));
+        }
+        if (l->link != NULL) {
+            /* one write for the decisions of this turn; then what it answered */
+            gw_rl_link_flush(l->link);
+            if (l->link_fd >= 0 && (long long)clock_mono_ms() >= gw_rl_link_deadline(l->link))
+                gw_rl_link_step(l->link, 1);
+            link_done(l);
         }
         check_due(l, (long long)clock_mono_ms());
         while (l->runnable != NULL) { /* connections handed on this turn */
@@ -383,6 +507,7 @@ static void *loop_main(void *arg)
             l->runnable = j->qnext;
             begin(j);
         }
+        link_watch(l);
     }
     return NULL;
 }
@@ -398,6 +523,7 @@ static void loop_close(struct loop *l)
                 free(c);
             }
         }
+    gw_rl_link_free(l->link);
     if (l->ep >= 0)
         close(l->ep);
     if (l->wake >= 0)
@@ -420,6 +546,7 @@ int gw_fwd_loops_new(struct gw_forward *f, int n, int max_conns, struct gw_fwd_l
         struct loop *l = &ls->loop[i];
         l->owner = ls;
         l->next_due_ms = LLONG_MAX;
+        l->link_fd = -1;
         pthread_mutex_init(&l->lock, NULL);
         l->ep = epoll_create1(EPOLL_CLOEXEC);
         l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -465,23 +592,16 @@ void gw_fwd_loops_free(struct gw_fwd_loops *ls)
     free(ls);
 }
 
-int gw_fwd_loops_submit(struct gw_fwd_loops *ls, enum gw_service svc, struct http_ctx *ctx)
+/* Defers ctx and queues j on a loop, round robin. */
+static int enqueue(struct gw_fwd_loops *ls, struct job *j, enum gw_service svc,
+                   struct http_ctx *ctx)
 {
-    struct job *j = calloc(1, sizeof(*j));
     struct loop *l;
     uint64_t one = 1;
     int was_empty;
 
-    if (j == NULL)
-        return VALOR_E_NOMEM;
-    if (gw_fwd_prepare(ctx, &j->a.headers) != VALOR_OK) {
-        job_free(j); /* refused and answered */
-        return VALOR_OK;
-    }
-    if (http_defer(ctx) != VALOR_OK) {
-        job_free(j);
+    if (http_defer(ctx) != VALOR_OK)
         return VALOR_E_INVALID;
-    }
     l = &ls->loop[atomic_fetch_add(&ls->next, 1) % (unsigned)ls->n];
     j->loop = l;
     j->ctx = ctx;
@@ -500,5 +620,43 @@ int gw_fwd_loops_submit(struct gw_fwd_loops *ls, enum gw_service svc, struct htt
     pthread_mutex_unlock(&l->lock);
     if (was_empty && write(l->wake, &one, sizeof(one)) < 0)
         log_warn(NULL, "forward_loop", "eventfd write: %s", strerror(errno));
+    return VALOR_OK;
+}
+
+int gw_fwd_loops_submit(struct gw_fwd_loops *ls, enum gw_service svc, struct http_ctx *ctx)
+{
+    struct job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return VALOR_E_NOMEM;
+    if (gw_fwd_prepare(ctx, &j->a.headers) != VALOR_OK) {
+        job_free(j); /* refused and answered */
+        return VALOR_OK;
+    }
+    j->state = J_RUN;
+    if (enqueue(ls, j, svc, ctx) != VALOR_OK) {
+        job_free(j);
+        return VALOR_E_INVALID;
+    }
+    return VALOR_OK;
+}
+
+int gw_fwd_loops_submit_limited(struct gw_fwd_loops *ls, enum gw_service svc, struct http_ctx *ctx,
+                                struct gw_ratelimit *rl, const struct gw_rl_call *call,
+                                gw_fwd_decided cb, void *state)
+{
+    struct job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return VALOR_E_NOMEM;
+    j->state = J_LIMIT;
+    j->rl = rl;
+    j->call = *call;
+    j->decided = cb;
+    j->decided_state = state;
+    if (enqueue(ls, j, svc, ctx) != VALOR_OK) {
+        job_free(j);
+        return VALOR_E_INVALID;
+    }
     return VALOR_OK;
 }

@@ -83,55 +83,99 @@ static const struct gw_limit *limit_for(const struct gw_config *cfg, enum gw_buc
     return &cfg->limits[b];
 }
 
-/* The stages after route matching and the 413 check. */
-static void handle(struct http_ctx *ctx)
+/* After the limiter (d: its decision; NULL for a route without a bucket):
+ * 401 for a revoked token, the limit headers and 429, then the tenant and
+ * role checks. 1: forward. */
+static int admit(struct http_ctx *ctx, const struct gw_route *r, const struct vjwt_claims *claims,
+                 int authed, const struct gw_rl_decision *d)
 {
-    const struct binding *b = ctx->ud;
-    const struct gw_route *r = b->route;
-    struct gw_pipeline *p = b->p;
-    struct vjwt_claims claims;
-    int authed = !(r->flags & GW_R_PUBLIC);
-
-    ctx->route = r->doc_path;
-    if (authed && gw_auth_token(ctx, &p->jwt, &claims) != VALOR_OK)
-        return;
-    if (r->bucket != GW_BUCKET_NONE) {
-        struct gw_rl_decision d;
-        char key[160];
-        if (authed)
-            snprintf(key, sizeof(key), "%s:%s", claims.tid, claims.sub);
-        else
-            snprintf(key, sizeof(key), "%s", ctx->client_ip);
-        gw_ratelimit_check(p->rl, r->bucket, limit_for(p->cfg, r->bucket, authed ? &claims : NULL),
-                           key, authed ? claims.jti : NULL, authed ? claims.exp : 0,
-                           authed ? claims.tid : "", &d);
-        if (d.revoked) {
+    if (d != NULL) {
+        if (d->revoked) {
             http_reply_error(ctx, VALOR_E_UNAUTHORIZED, "Invalid token");
-            return;
+            return 0;
         }
-        gw_ratelimit_headers(ctx, &d);
-        if (!d.allowed) {
+        gw_ratelimit_headers(ctx, d);
+        if (!d->allowed) {
             if (authed)
-                snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims.tid);
-            gw_ratelimit_reply(ctx, &d);
-            return;
+                snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims->tid);
+            gw_ratelimit_reply(ctx, d);
+            return 0;
         }
     }
     if (authed) {
         /* verified: the tenant label of the metrics and the access log */
-        snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims.tid);
-        snprintf(ctx->user, sizeof(ctx->user), "%s", claims.sub);
+        snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims->tid);
+        snprintf(ctx->user, sizeof(ctx->user), "%s", claims->sub);
         ctx->log.tenant_id = ctx->tenant;
         ctx->log.user_id = ctx->user;
         /* HEAD is served by the GET route (common/http) and reads like it */
         int read =
             strcmp(ctx->req->http_verb, "GET") == 0 || strcmp(ctx->req->http_verb, "HEAD") == 0;
         int write = !read && !(r->flags & GW_R_ANY_ROLE);
-        if (gw_auth_tenant(ctx, &claims, (r->flags & GW_R_TENANT) != 0) != VALOR_OK ||
-            gw_auth_role(ctx, &claims, write, (r->flags & GW_R_ADMIN) != 0) != VALOR_OK)
-            return;
+        if (gw_auth_tenant(ctx, claims, (r->flags & GW_R_TENANT) != 0) != VALOR_OK ||
+            gw_auth_role(ctx, claims, write, (r->flags & GW_R_ADMIN) != 0) != VALOR_OK)
+            return 0;
     }
-    gw_forward_request(p->fwd, r->service, ctx);
+    return 1;
+}
+
+/* What admit() needs once a loop has the limiter's decision. */
+struct admission {
+    const struct gw_route *route;
+    struct vjwt_claims claims;
+    int authed;
+};
+
+static int admit_later(struct http_ctx *ctx, void *state, const struct gw_rl_decision *d)
+{
+    struct admission *a = state;
+    int rc = admit(ctx, a->route, &a->claims, a->authed, d);
+    free(a);
+    return rc;
+}
+
+/* The stages after route matching and the 413 check. With event loops the
+ * limiter's Redis call and the forwarding happen on a loop, the request
+ * deferred (forward_loop.c); the breaker's probe stays on this thread. */
+static void handle(struct http_ctx *ctx)
+{
+    const struct binding *b = ctx->ud;
+    const struct gw_route *r = b->route;
+    struct gw_pipeline *p = b->p;
+    struct vjwt_claims claims;
+    struct gw_rl_decision d;
+    int authed = !(r->flags & GW_R_PUBLIC);
+
+    ctx->route = r->doc_path;
+    if (authed && gw_auth_token(ctx, &p->jwt, &claims) != VALOR_OK)
+        return;
+    if (r->bucket != GW_BUCKET_NONE) {
+        struct gw_rl_call call;
+        char key[160];
+        if (authed)
+            snprintf(key, sizeof(key), "%s:%s", claims.tid, claims.sub);
+        else
+            snprintf(key, sizeof(key), "%s", ctx->client_ip);
+        if (gw_ratelimit_prepare(p->rl, r->bucket,
+                                 limit_for(p->cfg, r->bucket, authed ? &claims : NULL), key,
+                                 authed ? claims.jti : NULL, authed ? claims.exp : 0,
+                                 authed ? claims.tid : "", &call, &d) == 0) {
+            struct admission *a = call.probe ? NULL : malloc(sizeof(*a));
+            if (a != NULL) {
+                a->route = r;
+                a->authed = authed;
+                if (authed)
+                    a->claims = claims;
+                if (gw_forward_limited(p->fwd, r->service, ctx, p->rl, &call, admit_later, a) ==
+                    VALOR_OK)
+                    return;
+                free(a);
+            }
+            gw_ratelimit_ask(p->rl, &call, &d);
+        }
+    }
+    if (admit(ctx, r, &claims, authed, r->bucket != GW_BUCKET_NONE ? &d : NULL))
+        gw_forward_request(p->fwd, r->service, ctx);
 }
 
 int gw_pipeline_register(struct http_server *s, struct gw_pipeline *p)

@@ -116,80 +116,110 @@ int gw_ratelimit_local(const struct gw_ratelimit *rl)
     return atomic_load(&((struct gw_ratelimit *)rl)->open);
 }
 
-/* Redis, if the breaker lets us: VALOR_OK with the answer, else an error
- * (the caller then asks the local table). */
-static int ask_redis(struct gw_ratelimit *rl, const char *key, const char *jti, long n,
-                     long long period_ms, int *revoked, struct gw_gcra *g)
+int gw_ratelimit_prepare(struct gw_ratelimit *rl, enum gw_bucket b, const struct gw_limit *lim,
+                         const char *key, const char *jti, long long jti_exp_s, const char *tenant,
+                         struct gw_rl_call *c, struct gw_rl_decision *d)
 {
-    char deny[128];
-    long long t0;
-    int rc;
-
+    memset(d, 0, sizeof(*d));
+    memset(c, 0, sizeof(*c));
+    d->n = lim->n;
+    d->period_s = lim->period_s;
+    if (jti != NULL && revoke_local_has(rl->revoke, jti)) {
+        d->revoked = 1;
+        return 1;
+    }
+    c->b = b;
+    c->n = lim->n;
+    c->period_ms = (long long)lim->period_s * 1000;
+    c->now_ms = gw_now_ms();
+    snprintf(c->key, sizeof(c->key), "valor:rl:%s:%s", gw_bucket_name(b), key);
+    snprintf(c->tenant, sizeof(c->tenant), "%s", tenant != NULL ? tenant : "");
+    if (jti != NULL && snprintf(c->jti, sizeof(c->jti), "%s", jti) < (int)sizeof(c->jti) &&
+        kv_denylist_key(jti, c->deny, sizeof(c->deny)) == VALOR_OK) {
+        c->has_deny = 1;
+        c->jti_exp_s = jti_exp_s;
+    }
     if (atomic_load(&rl->open)) {
         long long now = (long long)clock_mono_ms(), next = atomic_load(&rl->next_probe_ms);
         /* one probe per interval, taken by whichever request claims it */
         if (now < next || !atomic_compare_exchange_strong(&rl->next_probe_ms, &next,
-                                                          now + rl->cfg->redis_probe_interval_ms))
-            return VALOR_E_UNAVAILABLE;
+                                                          now + rl->cfg->redis_probe_interval_ms)) {
+            gw_ratelimit_complete(rl, c, VALOR_E_UNAVAILABLE, 0, NULL, d);
+            return 1;
+        }
+        c->probe = 1;
     }
-    if (jti != NULL && kv_denylist_key(jti, deny, sizeof(deny)) != VALOR_OK)
-        jti = NULL;
-    t0 = (long long)clock_mono_ms();
-    rc = gw_rl_redis_check(rl->redis, key, jti != NULL ? deny : NULL, n, period_ms, revoked, g);
-    if (rc != VALOR_OK) {
-        to_local(rl, "failed");
-        return rc;
-    }
-    if ((long long)clock_mono_ms() - t0 > rl->cfg->base.redis_timeout_ms)
+    return 0;
+}
+
+void gw_ratelimit_complete(struct gw_ratelimit *rl, const struct gw_rl_call *c, int rc, int revoked,
+                           const struct gw_gcra *answer, struct gw_rl_decision *d)
+{
+    struct gw_gcra g;
+
+    memset(d, 0, sizeof(*d));
+    d->n = c->n;
+    d->period_s = (long)(c->period_ms / 1000);
+    if (rc == VALOR_OK && c->sent_ms > 0 &&
+        (long long)clock_mono_ms() - c->sent_ms > rl->cfg->base.redis_timeout_ms)
         to_local(rl, "too slow"); /* this answer is still good */
-    else
+    else if (rc == VALOR_OK)
         to_redis(rl);
-    return VALOR_OK;
+    else if (c->sent_ms > 0)
+        to_local(rl, "failed");
+    if (rc != VALOR_OK) {
+        revoked = 0;
+        gw_rl_local_check(rl->local, c->key, c->n, c->period_ms, c->now_ms, &g);
+    } else {
+        g = *answer;
+        if (g.allowed) {
+            /* shadow count: should Redis fail, the local table carries on from
+             * this instance's share of the key instead of from zero */
+            struct gw_gcra shadow;
+            gw_rl_local_check(rl->local, c->key, c->n, c->period_ms, c->now_ms, &shadow);
+        }
+    }
+    if (revoked) {
+        d->revoked = 1;
+        revoke_local_add(rl->revoke, c->jti, c->jti_exp_s);
+        return;
+    }
+    d->allowed = g.allowed;
+    d->remaining = g.remaining < 0 ? 0 : g.remaining;
+    d->reset_s = (g.reset_ms + 999) / 1000;
+    d->reset_epoch = (c->now_ms + g.reset_ms + 999) / 1000;
+    d->retry_after_s = g.allowed ? 0 : (g.retry_ms + 999) / 1000;
+    if (!g.allowed && d->retry_after_s < 1)
+        d->retry_after_s = 1;
+    if (rl->allowed != NULL) {
+        const char *lv[] = {gw_bucket_name(c->b),
+                            c->tenant[0] ? metrics_label_limit(rl->tenants, c->tenant) : ""};
+        metrics_counter_add(g.allowed ? rl->allowed : rl->blocked, lv, 1);
+    }
+}
+
+void gw_ratelimit_ask(struct gw_ratelimit *rl, struct gw_rl_call *c, struct gw_rl_decision *d)
+{
+    struct gw_gcra g;
+    int revoked = 0;
+    c->sent_ms = (long long)clock_mono_ms();
+    int rc = gw_rl_redis_check(rl->redis, c->key, c->has_deny ? c->deny : NULL, c->n, c->period_ms,
+                               &revoked, &g);
+    gw_ratelimit_complete(rl, c, rc, revoked, &g, d);
 }
 
 void gw_ratelimit_check(struct gw_ratelimit *rl, enum gw_bucket b, const struct gw_limit *lim,
                         const char *key, const char *jti, long long jti_exp_s, const char *tenant,
                         struct gw_rl_decision *d)
 {
-    char full[256];
-    long long period_ms = (long long)lim->period_s * 1000, now = gw_now_ms();
-    struct gw_gcra g;
-    int revoked = 0;
+    struct gw_rl_call c;
+    if (gw_ratelimit_prepare(rl, b, lim, key, jti, jti_exp_s, tenant, &c, d) == 0)
+        gw_ratelimit_ask(rl, &c, d);
+}
 
-    memset(d, 0, sizeof(*d));
-    d->n = lim->n;
-    d->period_s = lim->period_s;
-    if (jti != NULL && revoke_local_has(rl->revoke, jti)) {
-        d->revoked = 1;
-        return;
-    }
-    snprintf(full, sizeof(full), "valor:rl:%s:%s", gw_bucket_name(b), key);
-    if (ask_redis(rl, full, jti, lim->n, period_ms, &revoked, &g) != VALOR_OK) {
-        gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &g);
-    } else if (g.allowed) {
-        /* shadow count: should Redis fail, the local table carries on from
-         * this instance's share of the key instead of from zero */
-        struct gw_gcra shadow;
-        gw_rl_local_check(rl->local, full, lim->n, period_ms, now, &shadow);
-    }
-    if (revoked) {
-        d->revoked = 1;
-        revoke_local_add(rl->revoke, jti, jti_exp_s);
-        return;
-    }
-    d->allowed = g.allowed;
-    d->remaining = g.remaining < 0 ? 0 : g.remaining;
-    d->reset_s = (g.reset_ms + 999) / 1000;
-    d->reset_epoch = (now + g.reset_ms + 999) / 1000;
-    d->retry_after_s = g.allowed ? 0 : (g.retry_ms + 999) / 1000;
-    if (!g.allowed && d->retry_after_s < 1)
-        d->retry_after_s = 1;
-    if (rl->allowed != NULL) {
-        const char *lv[] = {gw_bucket_name(b), tenant != NULL && *tenant
-                                                   ? metrics_label_limit(rl->tenants, tenant)
-                                                   : ""};
-        metrics_counter_add(g.allowed ? rl->allowed : rl->blocked, lv, 1);
-    }
+struct gw_rl_redis *gw_ratelimit_redis(struct gw_ratelimit *rl)
+{
+    return rl->redis;
 }
 
 void gw_ratelimit_headers(struct http_ctx *ctx, const struct gw_rl_decision *d)

@@ -14,6 +14,7 @@
 #define VALOR_GW_RATELIMIT_H
 
 #include "config.h"
+#include "rl_local.h"
 
 struct http_ctx;
 struct metrics_registry;
@@ -43,6 +44,38 @@ void gw_ratelimit_free(struct gw_ratelimit *rl);
 void gw_ratelimit_check(struct gw_ratelimit *rl, enum gw_bucket b, const struct gw_limit *lim,
                         const char *key, const char *jti, long long jti_exp_s, const char *tenant,
                         struct gw_rl_decision *d);
+
+/* gw_ratelimit_check() in two halves, for a caller that asks Redis itself
+ * (forward_loop.c, on an event loop). */
+struct gw_rl_call {
+    enum gw_bucket b;
+    long n;
+    long long period_ms;
+    char key[256];  /* valor:rl:<bucket>:<key> */
+    char deny[128]; /* the jti's denylist key, when has_deny */
+    int has_deny;
+    char jti[48];
+    long long jti_exp_s;
+    char tenant[64];   /* the metrics label */
+    long long now_ms;  /* wall clock at prepare (gw_now_ms) */
+    long long sent_ms; /* monotonic, when the command went to Redis (0: it did not) */
+    int probe;         /* the breaker is open: this is its one probe */
+};
+/* Decides without Redis when it can — a locally revoked jti, or the breaker
+ * open and its probe taken — and returns 1 with d filled. Otherwise returns 0
+ * with c filled: ask Redis (gw_rl_redis_frame with c->key, c->deny, c->n,
+ * c->period_ms; c->sent_ms set when sent), then gw_ratelimit_complete(). */
+int gw_ratelimit_prepare(struct gw_ratelimit *rl, enum gw_bucket b, const struct gw_limit *lim,
+                         const char *key, const char *jti, long long jti_exp_s, const char *tenant,
+                         struct gw_rl_call *c, struct gw_rl_decision *d);
+/* Redis answered (rc VALOR_OK, revoked, answer) or failed (any other rc):
+ * moves the breaker, falls back to the local table on a failure, fills d. */
+void gw_ratelimit_complete(struct gw_ratelimit *rl, const struct gw_rl_call *c, int rc, int revoked,
+                           const struct gw_gcra *answer, struct gw_rl_decision *d);
+/* Asks Redis for c on this thread (the pipelined blocking call) and completes. */
+void gw_ratelimit_ask(struct gw_ratelimit *rl, struct gw_rl_call *c, struct gw_rl_decision *d);
+/* The Redis backend, for a caller with its own connection. */
+struct gw_rl_redis *gw_ratelimit_redis(struct gw_ratelimit *rl);
 
 /* X-RateLimit-Limit/-Remaining/-Reset, RateLimit-Policy and RateLimit. */
 void gw_ratelimit_headers(struct http_ctx *ctx, const struct gw_rl_decision *d);

@@ -419,12 +419,7 @@ static int exchange(struct gw_rl_redis *r, struct rl_conn *k, struct iovec *iov,
     rc = conn_fd(r, k, &fd);
     if (rc != VALOR_OK)
         return rc; /* kv logged it */
-    atomic_fetch_add(&r->batches, 1);
-    atomic_fetch_add(&r->commands, n);
-    if (r->m_batches != NULL) {
-        metrics_counter_add(r->m_batches, NULL, 1);
-        metrics_counter_add(r->m_commands, NULL, (double)n);
-    }
+    gw_rl_redis_count(r, n);
     rc = write_all(fd, iov, (int)n, deadline);
     while (rc == VALOR_OK && got < n) {
         ssize_t m = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -584,6 +579,33 @@ static int submit(struct gw_rl_redis *r, const char *cmd, size_t len, enum gw_rl
     pthread_cond_destroy(&w.cv);
     *out = w.res;
     return w.res.rc;
+}
+
+const char *gw_rl_redis_sha(const struct gw_rl_redis *r)
+{
+    return r->sha;
+}
+
+unsigned gw_rl_redis_generation(struct gw_rl_redis *r)
+{
+    return atomic_load(&r->gen);
+}
+
+int gw_rl_redis_connect(struct gw_rl_redis *r, struct kv_client **out)
+{
+    struct kv_opts o = {
+        .url = r->url, .connect_timeout_ms = r->timeout_ms, .command_timeout_ms = r->timeout_ms};
+    return kv_open(&o, out);
+}
+
+void gw_rl_redis_count(struct gw_rl_redis *r, size_t commands)
+{
+    atomic_fetch_add(&r->batches, 1);
+    atomic_fetch_add(&r->commands, commands);
+    if (r->m_batches != NULL) {
+        metrics_counter_add(r->m_batches, NULL, 1);
+        metrics_counter_add(r->m_commands, NULL, (double)commands);
+    }
 }
 
 int gw_rl_redis_load(struct gw_rl_redis *r)

@@ -25,6 +25,7 @@
 #include "rl_local.h"
 
 struct gw_rl_redis;
+struct kv_client;
 struct metrics_registry;
 
 /* url is copied; connections ≥ 1; reg (may be NULL) gets
@@ -47,6 +48,15 @@ void gw_rl_redis_reset(struct gw_rl_redis *r);
  * VALOR_E_INVALID for a key too long to frame. */
 int gw_rl_redis_check(struct gw_rl_redis *r, const char *key, const char *deny_key, long n,
                       long long period_ms, int *revoked, struct gw_gcra *out);
+
+/* For an event loop with a connection of its own (forward_loop.c): the
+ * script's SHA-1; the generation gw_rl_redis_reset() advances (reconnect
+ * when it moved); a connection opened like the pool's (blocking, bounded by
+ * REDIS_TIMEOUT_MS); one batch of `commands` counted in the metrics. */
+const char *gw_rl_redis_sha(const struct gw_rl_redis *r);
+unsigned gw_rl_redis_generation(struct gw_rl_redis *r);
+int gw_rl_redis_connect(struct gw_rl_redis *r, struct kv_client **out);
+void gw_rl_redis_count(struct gw_rl_redis *r, size_t commands);
 
 /* Batches written and commands sent since start (what the metrics count). */
 void gw_rl_redis_stats(struct gw_rl_redis *r, unsigned long long *batches,

@@ -488,6 +488,7 @@ static int open_conn(struct gw_up_exchange *ex)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     c->fd = fd;
+    c->serial++;
     memcpy(&c->peer, rq->addr, rq->addrlen);
     c->peerlen = rq->addrlen;
     if (connect(fd, rq->addr, rq->addrlen) == 0)

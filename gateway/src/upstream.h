@@ -38,6 +38,7 @@
 /* A connection; fd -1 when there is none. */
 struct gw_up_conn {
     int fd;
+    unsigned serial; /* sockets opened: a new one may reuse the old one's number */
     struct sockaddr_storage peer;
     socklen_t peerlen;
     long long idle_since_ms; /* monotonic */

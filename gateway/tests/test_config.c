@@ -127,9 +127,22 @@ START_TEST(test_worker_threads)
     long cores = cpus_available(); /* the cgroup's CPU quota counts (cpus.h) */
     clear_env();
     ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
+    /* event loops, one per usable core; workers that never wait: 2 per core, 4 to 64 */
+    ck_assert_int_eq(c.forward_loops, cores > 64 ? 64 : cores);
+    ck_assert_int_eq(c.base.worker_threads, cores * 2 < 4 ? 4 : cores * 2 > 64 ? 64 : cores * 2);
+    gw_config_free(&c);
     /* blocking workers: 8 per usable core, 16 to 64 */
+    setenv("FORWARD_LOOPS", "0", 1);
+    ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
+    ck_assert_int_eq(c.forward_loops, 0);
     ck_assert_int_eq(c.base.worker_threads, cores * 8 < 16 ? 16 : cores * 8 > 64 ? 64 : cores * 8);
     gw_config_free(&c);
+    unsetenv("FORWARD_LOOPS");
+    setenv("FORWARD_LOOPS", "65", 1); /* refused */
+    ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "FORWARD_LOOPS"));
+    gw_config_free(&c);
+    unsetenv("FORWARD_LOOPS");
     setenv("WORKER_THREADS", "3", 1);
     ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
     ck_assert_int_eq(c.base.worker_threads, 3);

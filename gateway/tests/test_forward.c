@@ -208,18 +208,22 @@ static void stack_stop(void)
     }
 }
 
+/* Forwarding on the worker threads, blocking (FORWARD_LOOPS=0); the
+ * environment is the forked child's. */
 static void setup_financial_down(void)
 {
+    setenv("FORWARD_LOOPS", "0", 1);
     stack_start(GW_SVC_FINANCIAL);
 }
 
 static void setup_all_up(void)
 {
+    setenv("FORWARD_LOOPS", "0", 1);
     stack_start(GW_SVC_COUNT);
 }
 
-/* The same stacks with forwarding on event loops (forward_loop.c); the
- * environment is the forked child's. */
+/* The same stacks with forwarding on event loops (forward_loop.c, the
+ * default). */
 static void setup_financial_down_loops(void)
 {
     setenv("FORWARD_LOOPS", "2", 1);

@@ -67,9 +67,11 @@ grep -q 'value: "64"' "$TMP/k8s/base/svc-runs.yaml" || fail "setup: workers" "se
 expect_failure "WORKER_THREADS over the CPU limit is refused" \
     "Deployment/svc-runs: container svc-runs: WORKER_THREADS 64 does not fit cpu 1 (1 to 4)"
 
-# 7. the gateway: 8 per CPU (at least 16); 32 workers on 2 CPUs do not fit
+# 7. the gateway: at most 8 per CPU (at least 16: what FORWARD_LOOPS=0 would
+# take); 32 workers on 2 CPUs do not fit
 fresh
-sed -i '/name: WORKER_THREADS/{n;s/value: "16"/value: "32"/}' "$TMP/k8s/base/gateway.yaml"
+sed -i '/name: WORKER_THREADS/{n;s/value: "4"/value: "32"/}' "$TMP/k8s/base/gateway.yaml"
+grep -q 'value: "32"' "$TMP/k8s/base/gateway.yaml" || fail "setup: gateway workers" "sed did nothing"
 expect_failure "gateway WORKER_THREADS over the CPU limit is refused" \
     "Deployment/gateway: container gateway: WORKER_THREADS 32 does not fit cpu 2 (1 to 16)"
 
