@@ -396,6 +396,7 @@ static void ask(struct job *j)
     j->wait.call = &j->call;
     j->wait.ud = j;
     j->wait.resent = 0;
+    j->wait.retried = 0;
     if ((l->link != NULL || gw_rl_link_new(gw_ratelimit_redis(j->rl), l->owner->f->redis_timeout_ms,
                                            &l->link) == VALOR_OK) &&
         gw_rl_link_queue(l->link, &j->wait) == VALOR_OK)

@@ -151,6 +151,39 @@ static int connect_link(struct gw_rl_link *k)
     return VALOR_OK;
 }
 
+/* The connection failed (closed, reset, a write refused) before the
+ * waiting entries got their replies. A connection Redis closed while it was
+ * idle (a restart) fails like that on first use: the entries are written
+ * once more on a fresh connection; a second failure fails them all. */
+static void broken(struct gw_rl_link *k, const char *why)
+{
+    struct gw_rl_wait *list = k->head;
+    int retry = list != NULL;
+
+    for (struct gw_rl_wait *w = list; w != NULL; w = w->next)
+        retry &= !w->retried;
+    kv_raw_drop(k->c, why);
+    if (!retry) {
+        fail_all(k);
+        return;
+    }
+    disconnect(k);
+    k->head = k->tail = NULL;
+    k->len = k->off = k->unsent = 0;
+    while (list != NULL) {
+        struct gw_rl_wait *w = list;
+        list = w->next;
+        w->retried = 1;
+        if (frame(k, w) != VALOR_OK) {
+            w->reply.rc = VALOR_E_UNAVAILABLE;
+            done(k, w);
+        } else {
+            append(k, w);
+        }
+    }
+    gw_rl_link_flush(k);
+}
+
 void gw_rl_link_flush(struct gw_rl_link *k)
 {
     if (k->len == k->off)
@@ -170,7 +203,7 @@ void gw_rl_link_flush(struct gw_rl_link *k)
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return; /* the rest when the socket takes it (POLLOUT) */
         } else {
-            fail_all(k);
+            broken(k, n < 0 ? strerror(errno) : "write failed");
             return;
         }
     }
@@ -262,8 +295,7 @@ void gw_rl_link_step(struct gw_rl_link *k, int timed_out)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        kv_raw_drop(k->c, n == 0 ? "connection closed" : strerror(errno));
-        fail_all(k);
+        broken(k, n == 0 ? "connection closed" : strerror(errno));
         return;
     }
     if (k->head == NULL && k->rd->len > k->rd->pos) { /* more replies than commands */

@@ -7,10 +7,12 @@
  * are parsed with the limiter's reader. Nothing here blocks but the connect
  * (kv, bounded by REDIS_TIMEOUT_MS; the caller links only while the breaker
  * is closed) and the SCRIPT LOAD after a NOSCRIPT, which goes through the
- * pipelined connections of rl_redis. A reply missing REDIS_TIMEOUT_MS after
- * its command was written, a closed connection or a protocol error fail
- * every decision on the link (rc VALOR_E_UNAVAILABLE); the caller completes
- * them (gw_ratelimit_complete), which opens the breaker. A generation change
+ * pipelined connections of rl_redis. A connection that closes before the
+ * replies came (Redis restarted while the link was idle) is replaced and the
+ * waiting commands written once more; a reply missing REDIS_TIMEOUT_MS after
+ * its command was queued, a second failure or a protocol error fail every
+ * decision on the link (rc VALOR_E_UNAVAILABLE); the caller completes them
+ * (gw_ratelimit_complete), which opens the breaker. A generation change
  * (gw_rl_redis_reset) makes the link reconnect before its next write. */
 #ifndef VALOR_GW_RL_LINK_H
 #define VALOR_GW_RL_LINK_H
@@ -22,8 +24,9 @@
 struct gw_rl_wait {
     struct gw_rl_call *call; /* call->sent_ms is set when queued */
     struct gw_rl_reply reply;
-    int resent; /* written again after a NOSCRIPT */
-    void *ud;   /* the caller's */
+    int resent;  /* written again after a NOSCRIPT */
+    int retried; /* written again on a fresh connection */
+    void *ud;    /* the caller's */
     struct gw_rl_wait *next;
 };
 
