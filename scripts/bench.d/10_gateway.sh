@@ -7,7 +7,7 @@
 # Env from scripts/bench.sh: BUILD, RUN, ROOT, REDIS_URL, NATS_URL, JWT_SECRET_KEY.
 # Prints Markdown rows "| what | figure | unit | note |".
 #
-# Also: the same gateway with forwarding on event loops (FORWARD_LOOPS = cores),
+# Also: the same gateway with blocking workers (FORWARD_LOOPS=0),
 # at 64 and 1000 connections; the gateway under 1000 concurrent connections (wrk -t2 -c1000:
 # requests/s, p99, the gateway's peak RSS), the machine-independent ratio of
 # the gateway's CPU per request to nginx's, and the limiter's cost in Redis
@@ -53,8 +53,9 @@ HOST=127.0.0.1 PORT=$gw_port LOG_LEVEL=INFO \
     MAX_CONNECTIONS=2048 RATE_LIMIT_API=1000000000/60 "$gw_bin" >"$dir/gateway.log" 2>&1 </dev/null &
 pids+=($!)
 gw_pid=$!
-# the same gateway forwarding on event loops (FORWARD_LOOPS, docs/gateway.md)
-ev_loops=$(nproc)
+# the same gateway forwarding on its worker threads, blocking (FORWARD_LOOPS=0;
+# the default is event loops, docs/gateway.md)
+ev_loops=0
 ev_port=$(free_port)
 HOST=127.0.0.1 PORT=$ev_port LOG_LEVEL=INFO FORWARD_LOOPS=$ev_loops \
     AUTH_SERVICE_URL="http://127.0.0.1:$up_port" RUNS_SERVICE_URL="http://127.0.0.1:$up_port" \
@@ -191,10 +192,10 @@ if [ "$nginx_ok" = 1 ]; then
 fi
 echo "| Redis CPU per limiter decision | ${g_redis} | µs | redis-server user + system time ÷ requests in the gateway run (one decision each) |"
 echo "| limiter commands per Redis batch | ${per_batch} | commands | rate_limit_redis_commands_total ÷ rate_limit_redis_batches_total over the gateway run, $((${c1%.*} - ${c0%.*})) commands (pipelining; 1 = none) |"
-echo "| gateway full pipeline, forwarding on event loops | ${e_rps%.*} | req/s | FORWARD_LOOPS=$ev_loops, otherwise the same; p50 ${e_p50} ms, p99 ${e_p99} ms; gateway CPU µs/request ${e_cpu} (blocking workers: ${g_cpu}) |"
+echo "| gateway full pipeline, blocking workers | ${e_rps%.*} | req/s | FORWARD_LOOPS=0, otherwise the same; p50 ${e_p50} ms, p99 ${e_p99} ms; gateway CPU µs/request ${e_cpu} (event loops: ${g_cpu}) |"
 if [ -n "$k_rps" ]; then
     echo "| gateway, 1000 connections | ${k_rps%.*} | req/s | p99 ${k_p99} ms; gateway peak RSS ${k_rss} MiB, CPU µs/request ${k_cpu}, commands per Redis batch ${k_batch:-n/a}; wrk ${WRK_1K_ARGS[*]}, GET $path |"
-    echo "| gateway on event loops, 1000 connections | ${ek_rps%.*} | req/s | FORWARD_LOOPS=$ev_loops; p99 ${ek_p99} ms; gateway peak RSS ${ek_rss} MiB, CPU µs/request ${ek_cpu} |"
+    echo "| gateway with blocking workers, 1000 connections | ${ek_rps%.*} | req/s | FORWARD_LOOPS=0; p99 ${ek_p99} ms; gateway peak RSS ${ek_rss} MiB, CPU µs/request ${ek_cpu} |"
 else
     echo "| gateway, 1000 connections | skipped | | ulimit -n is $fds (< 2200) |"
 fi
