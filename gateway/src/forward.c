@@ -54,9 +54,9 @@ struct gw_thread {
     struct gw_thread *prev, *next;                         /* fwd->threads, under fwd->lock */
 };
 
-void gw_sb_release_if_large(struct gw_sb *b)
+void gw_sb_release_if_large(struct gw_sb *b, size_t keep)
 {
-    if (b->cap > GW_KEEP_BUF_BYTES) {
+    if (b->cap > keep) {
         free(b->p);
         b->p = NULL;
         b->cap = 0;
@@ -461,8 +461,8 @@ static void forward_here(struct gw_forward *f, enum gw_service svc, struct http_
     gw_fwd_answer(f, svc, ctx, rc, &resp, t0);
     if (t->in.cap > GW_KEEP_BUF_BYTES)
         gw_up_buf_free(&t->in);
-    gw_sb_release_if_large(&t->a.line);
-    gw_sb_release_if_large(&t->a.headers);
+    gw_sb_release_if_large(&t->a.line, GW_KEEP_BUF_BYTES);
+    gw_sb_release_if_large(&t->a.headers, GW_KEEP_BUF_BYTES);
 }
 
 void gw_forward_request(struct gw_forward *f, enum gw_service svc, struct http_ctx *ctx)

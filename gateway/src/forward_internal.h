@@ -51,8 +51,8 @@ struct gw_fwd_attempt {
     struct gw_up_request rq;
 };
 
-/* Empties b, releasing its memory when it grew beyond GW_KEEP_BUF_BYTES. */
-void gw_sb_release_if_large(struct gw_sb *b);
+/* Empties b, releasing its memory when it grew beyond keep bytes. */
+void gw_sb_release_if_large(struct gw_sb *b, size_t keep);
 
 /* Checks the request target and builds the forwarded headers into
  * `headers`; on a refusal it has replied (400/500) and returns the error. */

@@ -39,6 +39,10 @@
 
 #define LOOP_EVENTS 256
 #define LOOP_IDLE_MAX 64 /* idle keep-alive connections kept per replica and loop */
+/* Finished jobs kept per loop for the next requests, with their buffers (up
+ * to LOOP_SPARE_BUF_BYTES each): a request then allocates nothing here. */
+#define LOOP_SPARE_MAX 256
+#define LOOP_SPARE_BUF_BYTES ((size_t)16 << 10)
 
 struct loop;
 
@@ -93,6 +97,8 @@ struct loop {
     pthread_mutex_t lock;
     struct job *qhead, *qtail; /* submitted, under lock */
     int stopping;              /* under lock */
+    struct job *spare;         /* finished, kept for reuse (qnext), under lock */
+    int nspare;                /* under lock */
     struct job *active;        /* taken from the queue, not finished */
     struct job *runnable;      /* given a connection by release(), to start this turn */
     long long next_due_ms;     /* earliest deadline of the active jobs, LLONG_MAX */
@@ -208,6 +214,56 @@ static void job_free(struct job *j)
     free(j);
 }
 
+/* A job for a new request, queued on the next loop (round robin): a spare
+ * one of that loop, emptied but for its buffers, or a new one. */
+static struct job *job_take(struct gw_fwd_loops *ls)
+{
+    struct loop *l = &ls->loop[atomic_fetch_add(&ls->next, 1) % (unsigned)ls->n];
+    struct job *j;
+
+    pthread_mutex_lock(&l->lock);
+    j = l->spare;
+    if (j != NULL) {
+        l->spare = j->qnext;
+        l->nspare--;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (j == NULL) {
+        j = calloc(1, sizeof(*j));
+    } else {
+        struct gw_sb line = j->a.line, headers = j->a.headers;
+        struct gw_up_buf in = j->in;
+        memset(j, 0, sizeof(*j));
+        j->a.line = line;
+        j->a.headers = headers;
+        j->in = in;
+    }
+    if (j != NULL)
+        j->loop = l;
+    return j;
+}
+
+/* j is finished: kept as a spare of its loop, or freed. */
+static void job_recycle(struct job *j)
+{
+    struct loop *l = j->loop;
+
+    gw_sb_release_if_large(&j->a.line, LOOP_SPARE_BUF_BYTES);
+    gw_sb_release_if_large(&j->a.headers, LOOP_SPARE_BUF_BYTES);
+    if (j->in.cap > LOOP_SPARE_BUF_BYTES)
+        gw_up_buf_free(&j->in);
+    pthread_mutex_lock(&l->lock);
+    if (l->nspare < LOOP_SPARE_MAX && !l->stopping) {
+        j->qnext = l->spare;
+        l->spare = j;
+        l->nspare++;
+        j = NULL;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (j != NULL)
+        job_free(j);
+}
+
 /* The request is answered (in ctx->resp): it goes back to its worker. */
 static void done(struct job *j)
 {
@@ -220,7 +276,7 @@ static void done(struct job *j)
         j->prev->next = j->next;
     if (j->next != NULL)
         j->next->prev = j->prev;
-    job_free(j);
+    job_recycle(j);
     http_resume(ctx);
 }
 
@@ -524,6 +580,11 @@ static void loop_close(struct loop *l)
                 free(c);
             }
         }
+    while (l->spare != NULL) {
+        struct job *j = l->spare;
+        l->spare = j->qnext;
+        job_free(j);
+    }
     gw_rl_link_free(l->link);
     if (l->ep >= 0)
         close(l->ep);
@@ -593,9 +654,8 @@ void gw_fwd_loops_free(struct gw_fwd_loops *ls)
     free(ls);
 }
 
-/* Defers ctx and queues j on a loop, round robin. */
-static int enqueue(struct gw_fwd_loops *ls, struct job *j, enum gw_service svc,
-                   struct http_ctx *ctx)
+/* Defers ctx and queues j on its loop (job_take chose it). */
+static int enqueue(struct job *j, enum gw_service svc, struct http_ctx *ctx)
 {
     struct loop *l;
     uint64_t one = 1;
@@ -603,8 +663,7 @@ static int enqueue(struct gw_fwd_loops *ls, struct job *j, enum gw_service svc,
 
     if (http_defer(ctx) != VALOR_OK)
         return VALOR_E_INVALID;
-    l = &ls->loop[atomic_fetch_add(&ls->next, 1) % (unsigned)ls->n];
-    j->loop = l;
+    l = j->loop;
     j->ctx = ctx;
     j->svc = svc;
     j->exclude = -1;
@@ -626,17 +685,17 @@ static int enqueue(struct gw_fwd_loops *ls, struct job *j, enum gw_service svc,
 
 int gw_fwd_loops_submit(struct gw_fwd_loops *ls, enum gw_service svc, struct http_ctx *ctx)
 {
-    struct job *j = calloc(1, sizeof(*j));
+    struct job *j = job_take(ls);
 
     if (j == NULL)
         return VALOR_E_NOMEM;
     if (gw_fwd_prepare(ctx, &j->a.headers) != VALOR_OK) {
-        job_free(j); /* refused and answered */
+        job_recycle(j); /* refused and answered */
         return VALOR_OK;
     }
     j->state = J_RUN;
-    if (enqueue(ls, j, svc, ctx) != VALOR_OK) {
-        job_free(j);
+    if (enqueue(j, svc, ctx) != VALOR_OK) {
+        job_recycle(j);
         return VALOR_E_INVALID;
     }
     return VALOR_OK;
@@ -646,7 +705,7 @@ int gw_fwd_loops_submit_limited(struct gw_fwd_loops *ls, enum gw_service svc, st
                                 struct gw_ratelimit *rl, const struct gw_rl_call *call,
                                 gw_fwd_decided cb, void *state)
 {
-    struct job *j = calloc(1, sizeof(*j));
+    struct job *j = job_take(ls);
 
     if (j == NULL)
         return VALOR_E_NOMEM;
@@ -655,8 +714,8 @@ int gw_fwd_loops_submit_limited(struct gw_fwd_loops *ls, enum gw_service svc, st
     j->call = *call;
     j->decided = cb;
     j->decided_state = state;
-    if (enqueue(ls, j, svc, ctx) != VALOR_OK) {
-        job_free(j);
+    if (enqueue(j, svc, ctx) != VALOR_OK) {
+        job_recycle(j);
         return VALOR_E_INVALID;
     }
     return VALOR_OK;
