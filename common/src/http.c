@@ -219,26 +219,26 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
 
     /* the access line: never the Authorization header or the body */
     struct log_ctx lc = {.request_id = ctx->request_id, .tenant_id = tenant, .user_id = user};
-    json_t *f = json_object();
-    if (f == NULL)
-        return;
     char msg[320];
     snprintf(msg, sizeof(msg), "%s %s %u", method, ctx->route, status);
-    json_object_set_new(f, "msg", json_string(msg));
-    json_object_set_new(f, "request_id", json_string(ctx->request_id));
-    json_object_set_new(f, "tenant_id", tenant ? json_string(tenant) : json_null());
-    json_object_set_new(f, "user_id", user ? json_string(user) : json_null());
-    json_object_set_new(f, "method", json_string(method));
-    json_object_set_new(f, "route", json_string(ctx->route));
-    json_object_set_new(f, "status", json_integer(status));
-    json_object_set_new(f, "duration_ms", json_real((double)(long long)(secs * 1e6) / 1e3));
-    json_object_set_new(f, "upstream", ctx->upstream ? json_string(ctx->upstream) : json_null());
-    json_object_set_new(f, "upstream_ms",
-                        ctx->upstream ? json_real(ctx->upstream_ms) : json_null());
-    json_object_set_new(f, "client_ip", json_string(ctx->client_ip));
-    json_object_set_new(f, "bytes_out", json_integer((json_int_t)ctx->resp->binary_body_length));
-    log_fields(status >= 500 ? CFG_LOG_WARNING : CFG_LOG_INFO, &lc, "request", f);
-    json_decref(f);
+    const struct log_field f[] = {
+        {.key = "msg", .s = msg},
+        {.key = "request_id", .s = ctx->request_id},
+        {.key = "tenant_id", .s = tenant},
+        {.key = "user_id", .s = user},
+        {.key = "method", .s = method},
+        {.key = "route", .s = ctx->route},
+        {.key = "status", .type = LOG_F_INT, .i = status},
+        {.key = "duration_ms", .type = LOG_F_REAL, .r = (double)(long long)(secs * 1e6) / 1e3},
+        {.key = "upstream", .s = ctx->upstream},
+        {.key = "upstream_ms",
+         .type = ctx->upstream ? LOG_F_REAL : LOG_F_STR,
+         .r = ctx->upstream_ms},
+        {.key = "client_ip", .s = ctx->client_ip},
+        {.key = "bytes_out", .type = LOG_F_INT, .i = (long long)ctx->resp->binary_body_length},
+    };
+    log_kv(status >= 500 ? CFG_LOG_WARNING : CFG_LOG_INFO, &lc, "request", f,
+           sizeof(f) / sizeof(f[0]));
 }
 
 /* ---- the one ulfius callback ------------------------------------------ */

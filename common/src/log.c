@@ -542,9 +542,60 @@ static int is_fixed_key(const char *k, const struct log_ctx *ctx)
                            (ctx->user_id != NULL && strcmp(k, "user_id") == 0));
 }
 
-static char *build_json_line(int level, const struct log_ctx *ctx, const char *event,
-                             const char *msg, json_t *fields, const char *service)
+/* The fields of one entry besides the fixed ones: a jansson object
+ * (log_fields) or an array (log_kv); either may be empty. */
+struct fields {
+    json_t *obj;
+    const struct log_field *kv;
+    size_t n;
+};
+
+static void jb_field(struct jbuf *b, const struct log_field *f)
 {
+    char num[32];
+    switch (f->type) {
+    case LOG_F_STR:
+        jb_cstring(b, f->s);
+        break;
+    case LOG_F_INT:
+        snprintf(num, sizeof(num), "%lld", f->i);
+        jb_puts(b, num);
+        break;
+    case LOG_F_REAL:
+        jb_real(b, f->r);
+        break;
+    }
+}
+
+/* The "msg" of the fields, when it is a string: its field (kv) or value (obj). */
+static const struct log_field *kv_msg(const struct fields *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->kv[i].key, "msg") == 0)
+            return fs->kv[i].type == LOG_F_STR && fs->kv[i].s != NULL ? &fs->kv[i] : NULL;
+    return NULL;
+}
+
+/* The array as a jansson object (text mode). */
+static json_t *kv_object(const struct fields *fs)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o != NULL && i < fs->n; i++) {
+        const struct log_field *f = &fs->kv[i];
+        json_t *v = f->type == LOG_F_INT    ? json_integer(f->i)
+                    : f->type == LOG_F_REAL ? json_real(f->r)
+                    : f->s != NULL          ? safe_string(f->s)
+                                            : json_null();
+        json_object_set_new(o, f->key, v);
+    }
+    return o;
+}
+
+static char *build_json_line(int level, const struct log_ctx *ctx, const char *event,
+                             const char *msg, const struct fields *fs, const char *service)
+{
+    json_t *fields = fs->obj;
+    const struct log_field *kmsg = kv_msg(fs);
     struct jbuf b = {0};
     char ts[40];
     clock_rfc3339(ts, sizeof(ts));
@@ -563,6 +614,8 @@ static char *build_json_line(int level, const struct log_ctx *ctx, const char *e
         jb_cstring(&b, msg);
     else if (json_is_string(fmsg))
         jb_value(&b, fmsg);
+    else if (kmsg != NULL)
+        jb_field(&b, kmsg);
     else
         jb_cstring(&b, event ? event : "");
     if (ctx != NULL) {
@@ -590,6 +643,12 @@ static char *build_json_line(int level, const struct log_ctx *ctx, const char *e
             jb_value(&b, val);
         }
     }
+    for (size_t i = 0; i < fs->n; i++) {
+        if (is_fixed_key(fs->kv[i].key, ctx))
+            continue;
+        jb_key(&b, fs->kv[i].key);
+        jb_field(&b, &fs->kv[i]);
+    }
     jb_put(&b, "}", 1);
     if (b.failed) {
         free(b.p);
@@ -600,15 +659,20 @@ static char *build_json_line(int level, const struct log_ctx *ctx, const char *e
 
 /* Builds the line for one entry (fields borrowed, may be NULL). Caller frees. */
 static char *build_line(int level, const struct log_ctx *ctx, const char *event, const char *msg,
-                        json_t *fields, const char *service)
+                        const struct fields *fs, const char *service)
 {
     char ts[40];
     char *line = NULL;
     if (log_state.json)
-        return build_json_line(level, ctx, event, msg, fields, service);
+        return build_json_line(level, ctx, event, msg, fs, service);
+    json_t *fields = fs->n > 0 ? kv_object(fs) : fs->obj;
     json_t *obj = json_object();
-    if (obj == NULL)
+    if (obj == NULL || (fs->n > 0 && fields == NULL)) {
+        json_decref(obj);
+        if (fs->n > 0)
+            json_decref(fields);
         return NULL;
+    }
     clock_rfc3339(ts, sizeof(ts));
     set_str(obj, "ts", ts);
     set_str(obj, "level", level_names[clamp_level(level)]);
@@ -633,14 +697,16 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
         json_object_update_missing(obj, fields); /* never overrides the keys above */
     line = render_text(obj);
     json_decref(obj);
+    if (fs->n > 0)
+        json_decref(fields);
     return line;
 }
 
 /* Hands one of our lines to yder (or writes it directly before log_init()). */
 static void emit(int level, const struct log_ctx *ctx, const char *event, const char *msg,
-                 json_t *fields)
+                 const struct fields *fs)
 {
-    char *line = build_line(level, ctx, event, msg, fields, log_state.service);
+    char *line = build_line(level, ctx, event, msg, fs, log_state.service);
     if (line == NULL)
         return;
     /* Written directly: the level is already filtered (yder's level is the
@@ -658,7 +724,8 @@ static void log_yder_cb(void *cls, const char *app_name, const time_t date,
     if (message == NULL)
         return;
     /* a library message: wrap it and write it here (yder already filtered it) */
-    char *line = build_line(from_yder_level(level), NULL, "library", message, NULL,
+    struct fields none = {0};
+    char *line = build_line(from_yder_level(level), NULL, "library", message, &none,
                             app_name != NULL ? app_name : log_state.service);
     if (line != NULL)
         write_line(from_yder_level(level), line);
@@ -728,7 +795,8 @@ void log_msg(int level, const struct log_ctx *ctx, const char *event, const char
         va_end(ap);
         msg = heap;
     }
-    emit(level, ctx, event, msg, NULL);
+    struct fields none = {0};
+    emit(level, ctx, event, msg, &none);
     free(heap);
 }
 
@@ -736,5 +804,15 @@ void log_fields(int level, const struct log_ctx *ctx, const char *event, json_t 
 {
     if (clamp_level(level) > log_state.level)
         return;
-    emit(level, ctx, event, NULL, fields);
+    struct fields fs = {.obj = fields};
+    emit(level, ctx, event, NULL, &fs);
+}
+
+void log_kv(int level, const struct log_ctx *ctx, const char *event, const struct log_field *f,
+            size_t n)
+{
+    if (clamp_level(level) > log_state.level)
+        return;
+    struct fields fs = {.kv = f, .n = n};
+    emit(level, ctx, event, NULL, &fs);
 }

@@ -214,6 +214,70 @@ START_TEST(test_log_fields_access_line)
 }
 END_TEST
 
+/* The line after its ts (the only part two calls may not share). */
+static const char *after_ts(const char *line, int json)
+{
+    const char *p = json ? strstr(line, "\"level\"") : strchr(line, ' ');
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* log_kv writes what log_fields writes for the same fields, in both modes. */
+START_TEST(test_log_kv_same_as_log_fields)
+{
+    for (int json = 0; json <= 1; json++) {
+        ck_assert_int_eq(log_init("gateway", json, CFG_LOG_INFO), 0);
+        const struct log_field kv[] = {
+            {.key = "msg", .s = "GET /api/runs 200"},
+            {.key = "level", .s = "spoofed"},
+            {.key = "tenant_id", .s = NULL},
+            {.key = "route", .s = "/api/runs/{run_id} \"q\"\n\t\x01 \xc3\xa9"},
+            {.key = "status", .type = LOG_F_INT, .i = -200},
+            {.key = "duration_ms", .type = LOG_F_REAL, .r = 1.25e-7},
+            {.key = "upstream_ms", .type = LOG_F_REAL, .r = 3.0},
+            {.key = "big", .type = LOG_F_INT, .i = 9007199254740993LL},
+        };
+        json_t *f =
+            json_pack("{s:s, s:s, s:n, s:s, s:i, s:f, s:f, s:I}", "msg", kv[0].s, "level",
+                      "spoofed", "tenant_id", "route", kv[3].s, "status", -200, "duration_ms",
+                      1.25e-7, "upstream_ms", 3.0, "big", (json_int_t)9007199254740993LL);
+        ck_assert_ptr_nonnull(f);
+        struct log_ctx ctx = {.request_id = "rid", .tenant_id = NULL, .user_id = "u"};
+        capture_start();
+        log_fields(CFG_LOG_INFO, &ctx, "request", f);
+        char *a = capture_end();
+        capture_start();
+        log_kv(CFG_LOG_INFO, &ctx, "request", kv, sizeof(kv) / sizeof(kv[0]));
+        char *b = capture_end();
+        log_close();
+        ck_assert_uint_eq(count_lines(a), 1);
+        ck_assert_str_eq(after_ts(b, json), after_ts(a, json));
+        json_decref(f);
+        free(a);
+        free(b);
+    }
+}
+END_TEST
+
+/* A string that is not UTF-8 still gives a valid JSON line (U+FFFD), and the
+ * fields below the level are not written. */
+START_TEST(test_log_kv_invalid_utf8_and_level)
+{
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_WARNING), 0);
+    const struct log_field kv[] = {{.key = "client", .s = "a\xff\xc3(b"}};
+    capture_start();
+    log_kv(CFG_LOG_INFO, NULL, "request", kv, 1);
+    log_kv(CFG_LOG_WARNING, NULL, "request", kv, 1);
+    char *out = capture_end();
+    log_close();
+    json_t *j = one_json_line(out);
+    ck_assert_str_eq(jstr(j, "client"), "a\xef\xbf\xbd\xef\xbf\xbd(b");
+    ck_assert_str_eq(jstr(j, "msg"), "request");
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_library_messages_wrapped)
 {
     ck_assert_int_eq(log_init("deals", 1, CFG_LOG_INFO), 0);
@@ -482,6 +546,8 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_json_line_fields);
     tcase_add_test(tc, test_log_fields_access_line);
+    tcase_add_test(tc, test_log_kv_same_as_log_fields);
+    tcase_add_test(tc, test_log_kv_invalid_utf8_and_level);
     tcase_add_test(tc, test_library_messages_wrapped);
     tcase_add_test(tc, test_text_mode);
     tcase_add_test(tc, test_without_yder_still_writes);

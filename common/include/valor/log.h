@@ -31,8 +31,22 @@ void log_flush(void);
 void log_msg(int level, const struct log_ctx *ctx, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Emits `fields` (borrowed) merged with ts/level/service, e.g. the access line. */
+/* Emits `fields` (borrowed) merged with ts/level/service. */
 void log_fields(int level, const struct log_ctx *ctx, const char *event, json_t *fields);
+
+/* One field of log_kv(). */
+enum log_field_type { LOG_F_STR, LOG_F_INT, LOG_F_REAL };
+struct log_field {
+    const char *key;
+    enum log_field_type type;
+    const char *s; /* LOG_F_STR; NULL: null */
+    long long i;   /* LOG_F_INT */
+    double r;      /* LOG_F_REAL */
+};
+/* log_fields() with the fields in an array (keys distinct), the line written
+ * without building a jansson object: the access line of every request. */
+void log_kv(int level, const struct log_ctx *ctx, const char *event, const struct log_field *f,
+            size_t n);
 
 #define log_error(ctx, ev, ...) log_msg(0, (ctx), (ev), __VA_ARGS__)
 #define log_warn(ctx, ev, ...) log_msg(1, (ctx), (ev), __VA_ARGS__)
