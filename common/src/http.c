@@ -40,6 +40,7 @@
 #include "valor/cfg.h"
 #include "valor/crypto.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
 
@@ -150,18 +151,21 @@ static void take_request_id(struct http_ctx *ctx)
         /* getrandom() failing is near impossible; still never leave it empty */
         snprintf(uuid, sizeof(uuid), "req-%lld", now_ns());
     }
-    snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", uuid);
+    _Static_assert(sizeof(ctx->request_id) >= CRYPTO_UUID_LEN, "a UUID fits the request id");
+    memcpy(ctx->request_id, uuid, sizeof(uuid));
 }
 
 static void peer_ip(const struct sockaddr *sa, char *buf, size_t len)
 {
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len) != NULL)
+            return;
+    }
     snprintf(buf, len, "unknown");
     if (sa == NULL)
         return;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
-    } else if (sa->sa_family == AF_INET6) {
+    if (sa->sa_family == AF_INET6) {
         /* only the first 8 address bytes lie within the 16 bytes ulfius kept */
         unsigned char a[16] = {0};
         char tmp[INET6_ADDRSTRLEN];
@@ -207,7 +211,7 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
     const char *method = ctx->req->http_verb != NULL ? ctx->req->http_verb : "";
     char st[8];
 
-    snprintf(st, sizeof(st), "%u", status);
+    st[fmt_uint(st, status)] = '\0';
     if (s->requests != NULL) {
         const char *tl =
             tenant != NULL && *tenant != '\0' ? metrics_label_limit(s->tenants, tenant) : "";

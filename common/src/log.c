@@ -20,6 +20,7 @@
 
 #include "valor/cfg.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -558,8 +559,7 @@ static void jb_field(struct jbuf *b, const struct log_field *f)
         jb_cstring(b, f->s);
         break;
     case LOG_F_INT:
-        snprintf(num, sizeof(num), "%lld", f->i);
-        jb_puts(b, num);
+        jb_put(b, num, fmt_int(num, f->i));
         break;
     case LOG_F_REAL:
         jb_real(b, f->r);

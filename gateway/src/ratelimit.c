@@ -10,6 +10,7 @@
 #include "rl_redis.h"
 #include "valor/clock.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/http.h"
 #include "valor/kv.h"
 #include "valor/log.h"
@@ -222,21 +223,54 @@ struct gw_rl_redis *gw_ratelimit_redis(struct gw_ratelimit *rl)
     return rl->redis;
 }
 
+/* A limit header's value: a few short words and at most three numbers. */
+struct hv {
+    char p[128];
+    size_t n;
+};
+
+static void hv_s(struct hv *v, const char *s)
+{
+    size_t len = strlen(s);
+    memcpy(v->p + v->n, s, len);
+    v->n += len;
+}
+
+static void hv_i(struct hv *v, long long x)
+{
+    v->n += fmt_int(v->p + v->n, x);
+}
+
+/* The value, NUL-terminated; v is empty again for the next one. */
+static const char *hv_take(struct hv *v)
+{
+    v->p[v->n] = '\0';
+    v->n = 0;
+    return v->p;
+}
+
 void gw_ratelimit_headers(struct http_ctx *ctx, const struct gw_rl_decision *d)
 {
     struct _u_map *h = ctx->resp->map_header;
-    char v[128];
+    struct hv v = {.n = 0};
 
-    snprintf(v, sizeof(v), "%ld", d->n);
-    u_map_put(h, "X-RateLimit-Limit", v);
-    snprintf(v, sizeof(v), "%lld", d->remaining);
-    u_map_put(h, "X-RateLimit-Remaining", v);
-    snprintf(v, sizeof(v), "%lld", d->reset_epoch);
-    u_map_put(h, "X-RateLimit-Reset", v);
-    snprintf(v, sizeof(v), "%ld;w=%ld", d->n, d->period_s);
-    u_map_put(h, "RateLimit-Policy", v);
-    snprintf(v, sizeof(v), "limit=%ld, remaining=%lld, reset=%lld", d->n, d->remaining, d->reset_s);
-    u_map_put(h, "RateLimit", v);
+    hv_i(&v, d->n);
+    u_map_put(h, "X-RateLimit-Limit", hv_take(&v));
+    hv_i(&v, d->remaining);
+    u_map_put(h, "X-RateLimit-Remaining", hv_take(&v));
+    hv_i(&v, d->reset_epoch);
+    u_map_put(h, "X-RateLimit-Reset", hv_take(&v));
+    hv_i(&v, d->n);
+    hv_s(&v, ";w=");
+    hv_i(&v, d->period_s);
+    u_map_put(h, "RateLimit-Policy", hv_take(&v));
+    hv_s(&v, "limit=");
+    hv_i(&v, d->n);
+    hv_s(&v, ", remaining=");
+    hv_i(&v, d->remaining);
+    hv_s(&v, ", reset=");
+    hv_i(&v, d->reset_s);
+    u_map_put(h, "RateLimit", hv_take(&v));
 }
 
 void gw_ratelimit_reply(struct http_ctx *ctx, const struct gw_rl_decision *d)

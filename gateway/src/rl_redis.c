@@ -15,6 +15,7 @@
 
 #include "valor/clock.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/kv.h"
 #include "valor/metrics.h"
 
@@ -93,28 +94,6 @@ static int script_sha1(char out[41])
 
 /* --- RESP framing by hand --- */
 
-static size_t put_uint(char *p, unsigned long long v)
-{
-    char t[24];
-    size_t n = 0, i;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (i = 0; i < n; i++)
-        p[i] = t[n - 1 - i];
-    return n;
-}
-
-static size_t put_int(char *p, long long v)
-{
-    if (v < 0) {
-        *p = '-';
-        return 1 + put_uint(p + 1, 0ULL - (unsigned long long)v);
-    }
-    return put_uint(p, (unsigned long long)v);
-}
-
 /* $<len>\r\n<s>\r\n at buf+*off; 0 when it does not fit. */
 static int put_bulk(char *buf, size_t cap, size_t *off, const char *s, size_t len)
 {
@@ -123,7 +102,7 @@ static int put_bulk(char *buf, size_t cap, size_t *off, const char *s, size_t le
         return 0;
     p = buf + *off;
     *p++ = '$';
-    p += put_uint(p, len);
+    p += fmt_uint(p, len);
     *p++ = '\r';
     *p++ = '\n';
     memcpy(p, s, len);
@@ -138,7 +117,7 @@ size_t gw_rl_redis_frame(char *buf, size_t cap, const char *sha, const char *key
                          const char *deny_key, long n, long long period_ms)
 {
     char ns[24], ps[24];
-    size_t off = 0, nl = put_int(ns, n), pl = put_int(ps, period_ms);
+    size_t off = 0, nl = fmt_int(ns, n), pl = fmt_int(ps, period_ms);
 
     if (cap < 8)
         return 0;
