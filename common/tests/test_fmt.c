@@ -20,9 +20,21 @@ static void same_as_printf(long long v)
 
 START_TEST(test_edges)
 {
-    static const long long v[] = {0,         1,         -1,        9,         10,        -10,
-                                  99,        100,       1000000,   -999999,   LLONG_MAX, LLONG_MIN,
-                                  LLONG_MIN + 1, INT_MAX, (long long)INT_MIN - 1};
+    static const long long v[] = {0,
+                                  1,
+                                  -1,
+                                  9,
+                                  10,
+                                  -10,
+                                  99,
+                                  100,
+                                  1000000,
+                                  -999999,
+                                  LLONG_MAX,
+                                  LLONG_MIN,
+                                  LLONG_MIN + 1,
+                                  INT_MAX,
+                                  (long long)INT_MIN - 1};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         same_as_printf(v[i]);
 }

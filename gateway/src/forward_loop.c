@@ -12,7 +12,9 @@
  * open; a request beyond that waits (FIFO) for one to come back, its
  * timeout running (UPSTREAM_TIMEOUT_MS bounds the wait and the exchange
  * together). Idle connections are kept (up to LOOP_IDLE_MAX) and reused under
- * the same rules as the blocking path (age, peer, the retry of a stale one).
+ * the same rules as the blocking path (age, peer, the retry of a stale one);
+ * their sockets stay in the epoll set, so one the replica closes is dropped
+ * at once. Finished jobs are kept for reuse (LOOP_SPARE_MAX).
  * Timeouts: the loop wakes for the earliest deadline of its requests
  * (next_due) and then looks at every request it holds; deadlines are rare
  * events (a connect, a timeout), not one per request.
@@ -66,12 +68,10 @@ struct job {
     long long wait_deadline_ms;
     struct gw_fwd_attempt a;
     struct gw_up_exchange ex;
-    struct gw_up_conn *conn; /* NULL while waiting for one */
+    struct lconn *conn; /* NULL while waiting for one */
+    int in_exchange;    /* ex is in flight on conn */
     struct gw_up_response resp;
     struct gw_up_buf in;
-    int watched_fd; /* registered in the epoll set, -1 */
-    short watched_events;
-    unsigned watched_serial; /* the connection's socket registered (gw_up_conn.serial) */
     struct job *prev, *next; /* loop->active */
     struct job *qnext;       /* the submission queue, a pool's waiters, loop->runnable */
     /* J_LIMIT: the decision asked on the loop's Redis link */
@@ -82,9 +82,26 @@ struct job {
     void *decided_state;
 };
 
+/* A socket in a loop's epoll set. */
+struct reg {
+    int fd;          /* -1: none */
+    short events;    /* POLLIN or POLLOUT */
+    unsigned serial; /* the socket's (gw_up_conn.serial, gw_rl_link_serial) */
+};
+
+/* A loop's connection to a replica. Its socket stays in the epoll set for as
+ * long as it is open (closing it removes it), in use or idle: a request
+ * costs no epoll_ctl, and an idle connection the replica closes is noticed. */
+struct lconn {
+    struct gw_up_conn c;
+    struct reg reg;
+    struct job *job;   /* using it; NULL while idle */
+    struct pool *home; /* its pool */
+};
+
 /* The connections of one loop to one replica slot. */
 struct pool {
-    struct gw_up_conn *idle[LOOP_IDLE_MAX];
+    struct lconn *idle[LOOP_IDLE_MAX];
     int nidle, in_use;
     struct job *whead, *wtail; /* waiting for a connection */
 };
@@ -103,9 +120,7 @@ struct loop {
     struct job *runnable;      /* given a connection by release(), to start this turn */
     long long next_due_ms;     /* earliest deadline of the active jobs, LLONG_MAX */
     struct gw_rl_link *link;   /* the limiter's Redis connection, made on first use */
-    int link_fd;               /* registered in the epoll set, -1 */
-    short link_events;
-    unsigned link_serial; /* of the connection registered */
+    struct reg link_reg;       /* its socket */
     struct pool pool[GW_SVC_COUNT][GW_MAX_REPLICAS];
 };
 
@@ -125,36 +140,49 @@ static void note_due(struct loop *l, long long at)
         l->next_due_ms = at;
 }
 
-/* The epoll set watches what the exchange waits for. A replaced connection
- * has a new descriptor (possibly with the old one's number). */
-static void watch(struct job *j)
+/* r becomes fd watched for events (fd < 0: none). A socket other than the
+ * one registered (another descriptor, or a new socket under the old one's
+ * number: the close removed the old one) is added; the same one modified
+ * when the events differ. */
+static void reg_set(int ep, struct reg *r, int fd, unsigned serial, short events, void *ptr)
 {
-    struct loop *l = j->loop;
-    int fd = j->ex.fd;
-    unsigned serial = j->conn->serial;
-    int same = j->watched_fd == fd && j->watched_serial == serial;
-    struct epoll_event ev = {.events = j->ex.events == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = j};
+    struct epoll_event ev = {.events = events == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = ptr};
 
-    if (same && j->watched_events == j->ex.events)
-        return;
-    if (j->watched_fd >= 0 && !same)
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, j->watched_fd, NULL); /* ENOENT/EBADF: closed */
-    if (same) {
-        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
-            epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
-    } else if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
-        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+    if (fd >= 0 && fd == r->fd && serial == r->serial) {
+        if (events != r->events && epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    } else if (fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
     }
-    j->watched_fd = fd;
-    j->watched_events = j->ex.events;
-    j->watched_serial = serial;
+    r->fd = fd;
+    r->serial = serial;
+    r->events = events;
 }
 
-static void unwatch(struct job *j)
+/* The epoll set watches what j's exchange waits for. */
+static void watch(struct job *j)
 {
-    if (j->watched_fd >= 0)
-        epoll_ctl(j->loop->ep, EPOLL_CTL_DEL, j->watched_fd, NULL); /* ENOENT/EBADF: closed */
-    j->watched_fd = -1;
+    struct lconn *lc = j->conn;
+    reg_set(j->loop->ep, &lc->reg, j->ex.fd, lc->c.serial, j->ex.events, lc);
+}
+
+static void conn_free(struct lconn *lc)
+{
+    gw_up_conn_close(&lc->c); /* out of the epoll set with its socket */
+    free(lc);
+}
+
+/* An idle connection became readable: the replica closed it (or sent what
+ * nobody asked for). It leaves its pool. */
+static void drop_idle(struct lconn *lc)
+{
+    struct pool *p = lc->home;
+    for (int i = 0; i < p->nidle; i++)
+        if (p->idle[i] == lc) {
+            p->idle[i] = p->idle[--p->nidle];
+            break;
+        }
+    conn_free(lc);
 }
 
 static struct pool *pool_of(struct job *j)
@@ -165,17 +193,20 @@ static struct pool *pool_of(struct job *j)
 /* A connection for j: an idle one, a new one, or none (j waits). */
 static int take_conn(struct pool *p, struct job *j)
 {
-    struct gw_up_conn *c;
+    struct lconn *c;
     if (p->nidle > 0) {
         c = p->idle[--p->nidle];
     } else if (p->in_use < j->loop->owner->max_conns) {
-        if ((c = malloc(sizeof(*c))) == NULL)
+        if ((c = calloc(1, sizeof(*c))) == NULL)
             return 0;
-        gw_up_conn_init(c);
+        gw_up_conn_init(&c->c);
+        c->reg.fd = -1;
+        c->home = p;
     } else {
         return 0;
     }
     p->in_use++;
+    c->job = j;
     j->conn = c;
     return 1;
 }
@@ -185,15 +216,16 @@ static int take_conn(struct pool *p, struct job *j)
 static void release(struct job *j, int keep)
 {
     struct pool *p = pool_of(j);
-    struct gw_up_conn *c = j->conn;
+    struct lconn *c = j->conn;
 
     j->conn = NULL;
+    c->job = NULL;
     p->in_use--;
-    if (keep && c->fd >= 0 && p->nidle < LOOP_IDLE_MAX) {
+    if (keep && c->c.fd >= 0 && p->nidle < LOOP_IDLE_MAX) {
+        reg_set(j->loop->ep, &c->reg, c->c.fd, c->c.serial, POLLIN, c); /* watched while idle */
         p->idle[p->nidle++] = c;
     } else {
-        gw_up_conn_close(c);
-        free(c);
+        conn_free(c);
     }
     struct job *w = p->whead;
     if (w != NULL && take_conn(p, w)) {
@@ -293,7 +325,7 @@ static void attempt_done(struct job *j, int rc)
     struct gw_forward *f = j->loop->owner->f;
     int refused = rc == GW_UP_CONNECT;
 
-    unwatch(j);
+    j->in_exchange = 0;
     gw_balancer_done(f->balancer, j->svc, &j->pick, refused);
     release(j, rc == GW_UP_OK);
     j->tries++;
@@ -309,6 +341,7 @@ static void attempt_done(struct job *j, int rc)
 static void progress(struct job *j, int rc)
 {
     if (rc == GW_UP_AGAIN) {
+        j->in_exchange = 1;
         watch(j);
         note_due(j->loop, j->ex.deadline_ms);
     } else {
@@ -330,7 +363,7 @@ static void begin(struct job *j)
         return;
     }
     j->a.rq.timeout_ms = (long)left;
-    progress(j, gw_up_start(&j->ex, j->conn, &j->a.rq, &j->in, &j->resp));
+    progress(j, gw_up_start(&j->ex, &j->conn->c, &j->a.rq, &j->in, &j->resp));
 }
 
 /* An attempt: a replica, then a connection or a place in its queue. */
@@ -412,35 +445,18 @@ static void link_done(struct loop *l)
         }
 }
 
-/* The epoll set watches the link's socket while replies are due. */
+/* The epoll set watches the link's socket while it is open. */
 static void link_watch(struct loop *l)
 {
     int fd = l->link != NULL ? gw_rl_link_fd(l->link) : -1;
-    short events = 0;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->link_fd};
 
-    if (fd >= 0)
-        events = gw_rl_link_events(l->link);
-    if (events == POLLOUT)
-        ev.events = EPOLLOUT;
-
-    unsigned serial = l->link != NULL ? gw_rl_link_serial(l->link) : 0;
-
-    if (fd >= 0)
-        note_due(l, gw_rl_link_deadline(l->link));
-    if (fd == l->link_fd && events == l->link_events && serial == l->link_serial)
+    if (fd < 0) {
+        l->link_reg.fd = -1;
         return;
-    if (l->link_fd >= 0 && (fd != l->link_fd || serial != l->link_serial))
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, l->link_fd, NULL); /* ENOENT/EBADF: closed */
-    if (fd >= 0 && fd == l->link_fd && serial == l->link_serial) {
-        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
-            epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
-    } else if (fd >= 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
-        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
     }
-    l->link_fd = fd;
-    l->link_events = events;
-    l->link_serial = serial;
+    note_due(l, gw_rl_link_deadline(l->link));
+    reg_set(l->ep, &l->link_reg, fd, gw_rl_link_serial(l->link),
+            gw_rl_link_events(l->link) == POLLOUT ? POLLOUT : POLLIN, &l->link_reg);
 }
 
 /* A submitted job that brings its limiter decision goes on the link. */
@@ -480,7 +496,7 @@ static void check_due(struct loop *l, long long now)
             } else {
                 note_due(l, j->wait_deadline_ms);
             }
-        } else if (j->watched_fd >= 0) {
+        } else if (j->in_exchange) {
             if (now >= j->ex.deadline_ms)
                 progress(j, gw_up_step(&j->ex, 1));
             else
@@ -544,17 +560,20 @@ static void *loop_main(void *arg)
                 stopping |= take_submitted(l);
                 continue;
             }
-            if (ev[i].data.ptr == &l->link_fd) {
+            if (ev[i].data.ptr == &l->link_reg) {
                 gw_rl_link_step(l->link, 0);
                 continue;
             }
-            struct job *j = ev[i].data.ptr;
-            progress(j, gw_up_step(&j->ex, 0));
+            struct lconn *lc = ev[i].data.ptr;
+            if (lc->job == NULL)
+                drop_idle(lc);
+            else if (lc->job->in_exchange) /* not when handed on and to begin this turn */
+                progress(lc->job, gw_up_step(&lc->job->ex, 0));
         }
         if (l->link != NULL) {
             /* one write for the decisions of this turn; then what it answered */
             gw_rl_link_flush(l->link);
-            if (l->link_fd >= 0 && (long long)clock_mono_ms() >= gw_rl_link_deadline(l->link))
+            if (l->link_reg.fd >= 0 && (long long)clock_mono_ms() >= gw_rl_link_deadline(l->link))
                 gw_rl_link_step(l->link, 1);
             link_done(l);
         }
@@ -575,9 +594,7 @@ static void loop_close(struct loop *l)
         for (int k = 0; k < GW_MAX_REPLICAS; k++) {
             struct pool *p = &l->pool[s][k];
             while (p->nidle > 0) {
-                struct gw_up_conn *c = p->idle[--p->nidle];
-                gw_up_conn_close(c);
-                free(c);
+                conn_free(p->idle[--p->nidle]);
             }
         }
     while (l->spare != NULL) {
@@ -608,7 +625,7 @@ int gw_fwd_loops_new(struct gw_forward *f, int n, int max_conns, struct gw_fwd_l
         struct loop *l = &ls->loop[i];
         l->owner = ls;
         l->next_due_ms = LLONG_MAX;
-        l->link_fd = -1;
+        l->link_reg.fd = -1;
         pthread_mutex_init(&l->lock, NULL);
         l->ep = epoll_create1(EPOLL_CLOEXEC);
         l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -667,7 +684,6 @@ static int enqueue(struct job *j, enum gw_service svc, struct http_ctx *ctx)
     j->ctx = ctx;
     j->svc = svc;
     j->exclude = -1;
-    j->watched_fd = -1;
     j->t0 = clock_mono_ms();
     ctx->upstream = gw_service_name(svc);
     pthread_mutex_lock(&l->lock);

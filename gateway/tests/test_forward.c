@@ -678,6 +678,47 @@ START_TEST(test_keepalive_reuses_upstream_connections)
 }
 END_TEST
 
+/* Sockets of this network namespace connected to 127.0.0.1:port in TCP
+ * state st (/proc/net/tcp: 01 established, 08 close-wait). */
+static int sockets_to(int port, int st)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    char line[256];
+    int n = 0;
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned rport, state;
+        if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rport, &state) == 2 && (int)rport == port &&
+            (int)state == st)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* A replica that closes its idle keep-alive connections (here: it stops)
+ * has them closed on the gateway's side too, at once: the loops watch idle
+ * connections; they are not left half-closed until the next request. */
+START_TEST(test_idle_connections_closed_by_replica_are_dropped)
+{
+    int port = http_server_port(ups[GW_SVC_RUNS].http);
+    for (int i = 0; i < 8; i++) {
+        struct tu_http_resp r;
+        json_decref(call("GET", "/api/runs/last", NULL, NULL, &r));
+        ck_assert_int_eq(r.status, 200);
+        tu_http_resp_free(&r);
+    }
+    ck_assert_int_gt(sockets_to(port, 0x01), 0);
+    http_server_stop(ups[GW_SVC_RUNS].http, 0);
+    double t0 = now_ms();
+    while ((sockets_to(port, 0x01) > 0 || sockets_to(port, 0x08) > 0) && now_ms() - t0 < 10000)
+        usleep(10000);
+    ck_assert_int_eq(sockets_to(port, 0x01), 0);
+    ck_assert_msg(sockets_to(port, 0x08) == 0, "%d upstream connections left half-closed",
+                  sockets_to(port, 0x08));
+}
+END_TEST
+
 START_TEST(test_readiness_all_ok)
 {
     static const char *const names[] = {"redis", "nats", "auth", "runs", "financial", "deals"};
@@ -866,6 +907,7 @@ int main(void)
     tcase_add_test(up_l, test_head_forwarded_as_head);
     tcase_add_test(up_l, test_keepalive_reuses_upstream_connections);
     tcase_add_test(up_l, test_system_routes_and_metrics);
+    tcase_add_test(up_l, test_idle_connections_closed_by_replica_are_dropped);
     suite_add_tcase(s, up_l);
     TCase *one = tcase_create("loops: one loop");
     tcase_add_checked_fixture(one, setup_one_loop, stack_stop);
