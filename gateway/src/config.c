@@ -361,8 +361,8 @@ int gw_config_load(struct gw_config *c, char *errbuf, size_t errlen)
         if (rc != VALOR_OK)
             return rc;
     }
-    if (c->forward_loops < 0) { /* FORWARD_LOOPS unset: one loop per CPU */
-        int n = cpus_available();
+    if (c->forward_loops < 0) { /* FORWARD_LOOPS unset: one loop per two CPUs */
+        int n = (cpus_available() + 1) / 2;
         c->forward_loops = n > 64 ? 64 : n;
     }
     if (getenv("WORKER_THREADS") == NULL)

@@ -62,7 +62,8 @@ struct gw_config {
     long local_limiter_entries;              /* RATE_LIMIT_LOCAL_ENTRIES (default 65536) */
     long redis_probe_interval_ms;            /* REDIS_PROBE_INTERVAL_MS (default 1000) */
     long redis_connections;                  /* RATE_LIMIT_REDIS_CONNECTIONS (default 2) */
-    long forward_loops; /* FORWARD_LOOPS: event loops (default: usable CPUs); 0 = on the workers */
+    long forward_loops; /* FORWARD_LOOPS: event loops (default: one per two usable CPUs); 0 = on
+                           the workers */
     long forward_loop_connections; /* FORWARD_LOOP_CONNECTIONS per loop and replica (default 128) */
     long ws_queue_max;             /* WS_QUEUE_MAX messages per client (default 256) */
 };

@@ -127,8 +127,9 @@ START_TEST(test_worker_threads)
     long cores = cpus_available(); /* the cgroup's CPU quota counts (cpus.h) */
     clear_env();
     ck_assert_int_eq(gw_config_load(&c, err, sizeof(err)), VALOR_OK);
-    /* event loops, one per usable core; workers that never wait: 2 per core, 4 to 64 */
-    ck_assert_int_eq(c.forward_loops, cores > 64 ? 64 : cores);
+    /* event loops, one per two usable cores (at least one); workers that never wait: 2 per
+     * core, 4 to 64 */
+    ck_assert_int_eq(c.forward_loops, (cores + 1) / 2 > 64 ? 64 : (cores + 1) / 2);
     ck_assert_int_eq(c.base.worker_threads, cores * 2 < 4 ? 4 : cores * 2 > 64 ? 64 : cores * 2);
     gw_config_free(&c);
     /* blocking workers: 8 per usable core, 16 to 64 */
