@@ -44,8 +44,11 @@ START_TEST(test_random_values)
 {
     srand(7);
     for (int i = 0; i < 100000; i++) {
-        long long v = ((long long)rand() << 33) ^ ((long long)rand() << 11) ^ rand();
-        same_as_printf(i % 2 ? v : -v);
+        /* 64 random bits, in unsigned arithmetic (no signed overflow), both signs */
+        unsigned long long u = ((unsigned long long)rand() << 33) ^
+                               ((unsigned long long)rand() << 11) ^ (unsigned long long)rand();
+        long long v = (long long)(i % 2 ? u : 0ULL - u);
+        same_as_printf(v);
         same_as_printf(v % 100000);
     }
 }
