@@ -99,7 +99,7 @@ struct http_server {
     atomic_int busy;      /* request line received, response not yet completed */
     atomic_int draining;
     int has_deferrable;  /* a deferrable route is registered */
-    atomic_int deferred; /* suspended by http_defer(), not yet back in the access handler */
+    atomic_int deferred; /* deferred by http_defer(), the request not yet completed */
 };
 
 /* A request of a deferrable route: its context and answer outlive the
@@ -110,7 +110,8 @@ struct http__pending {
     struct MHD_Connection *con;
     struct http_server *server;
     long long t0;
-    int deferred; /* http_defer() suspended the connection, not yet back */
+    int deferred; /* http_defer() suspended the connection; counted in server->deferred
+                     until the request completes (http__conn_done) */
     int answered; /* handed to ulfius, or accounted for by http__conn_done() */
 };
 
@@ -378,13 +379,11 @@ int http__final_call(struct http_server *s, struct MHD_Connection *con, struct h
     struct http__pending *p = cs->pending;
     struct route *r;
 
-    if (p != NULL) { /* back from http_resume() */
-        if (p->deferred) {
-            p->deferred = 0;
-            atomic_fetch_sub(&s->deferred, 1);
-        }
+    /* back from http_resume(): the request stays counted in s->deferred until
+     * it completes (http__conn_done), so that a drain cannot stop the daemon
+     * between the resume and the answer's last byte */
+    if (p != NULL)
         return 0;
-    }
     if (req == NULL)
         return 0;
     /* ulfius' dispatcher fills map_url (query arguments) per endpoint */
@@ -413,9 +412,9 @@ void http__conn_done(struct http__conn *cs)
     struct http__pending *p = cs != NULL ? cs->pending : NULL;
     if (p == NULL)
         return;
-    /* the connection closed before the answer went to ulfius (the client
-     * hung up while the request was deferred: libmicrohttpd sees it once
-     * the connection is resumed): the request still ends here */
+    /* the request ended: its answer was sent, or the connection closed
+     * before (the client hung up while the request was deferred:
+     * libmicrohttpd sees it once the connection is resumed) */
     if (p->deferred) {
         p->deferred = 0;
         atomic_fetch_sub(&p->server->deferred, 1);
