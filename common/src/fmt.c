@@ -1,5 +1,7 @@
-/* fmt: decimal integers without printf (fmt.h). */
+/* fmt: decimal integers and string copies without printf (fmt.h). */
 #include "valor/fmt.h"
+
+#include <string.h>
 
 size_t fmt_uint(char *p, unsigned long long v)
 {
@@ -21,4 +23,30 @@ size_t fmt_int(char *p, long long v)
         return 1 + fmt_uint(p + 1, 0ULL - (unsigned long long)v);
     }
     return fmt_uint(p, (unsigned long long)v);
+}
+
+size_t fmt_ms(char *p, long long us)
+{
+    size_t n = 0;
+    unsigned long long u = us < 0 ? 0ULL - (unsigned long long)us : (unsigned long long)us;
+    unsigned frac = (unsigned)(u % 1000);
+    if (us < 0)
+        p[n++] = '-';
+    n += fmt_uint(p + n, u / 1000);
+    p[n++] = '.';
+    p[n++] = (char)('0' + frac / 100);
+    if (frac % 100 != 0) {
+        p[n++] = (char)('0' + frac / 10 % 10);
+        if (frac % 10 != 0)
+            p[n++] = (char)('0' + frac % 10);
+    }
+    return n;
+}
+
+size_t fmt_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
 }

@@ -10,6 +10,7 @@
 #include <gnutls/crypto.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,10 @@ struct jtiset {
     size_t nslots;    /* a power of two */
     size_t max_slots; /* the table never grows past this */
     size_t used;      /* slots taken, live or expired */
-    size_t max;       /* live entries allowed */
+    /* a copy of used readable without the lock: jtiset_has() on an empty set
+     * (the usual case, checked on every request) skips the hash and the lock */
+    atomic_size_t used_hint;
+    size_t max; /* live entries allowed */
     size_t dropped;
     /* no entry expires before this: a full set whose entries all still live
      * is not scanned again on every add (that would cost a rebuild each) */
@@ -76,6 +80,7 @@ static int rebuild(struct jtiset *s, size_t nslots, long long now_ms)
     s->slots = fresh;
     s->nslots = nslots;
     s->used = used;
+    atomic_store(&s->used_hint, used);
     return VALOR_OK;
 }
 
@@ -143,6 +148,7 @@ int jtiset_add(struct jtiset *s, const char *jti, long long until_ms, long long 
         e = probe(s->slots, s->nslots, id);
         memcpy(e->id, id, sizeof(id));
         s->used++;
+        atomic_store(&s->used_hint, s->used);
         if (until_ms < s->first_expiry_ms)
             s->first_expiry_ms = until_ms;
     }
@@ -158,6 +164,9 @@ int jtiset_has(struct jtiset *s, const char *jti, long long now_ms)
     uint8_t id[16];
     int has;
 
+    /* an add that races this call is ordered after it */
+    if (atomic_load(&s->used_hint) == 0)
+        return 0;
     key_of(jti, id);
     pthread_rwlock_rdlock(&s->lock);
     const struct slot *e = probe(s->slots, s->nslots, id);

@@ -410,10 +410,8 @@ int vjwt_from_header(const char *header, const char **token)
     t = header + slen;
     if (*t == '\0')
         return VALOR_E_INVALID;
-    for (const char *s = t; *s != '\0'; s++) {
-        if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\v' || *s == '\f')
-            return VALOR_E_INVALID;
-    }
+    if (t[strcspn(t, " \t\r\n\v\f")] != '\0')
+        return VALOR_E_INVALID;
     *token = t;
     return VALOR_OK;
 }

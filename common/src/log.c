@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,10 +346,12 @@ static char *render_text(json_t *obj)
  * log runs on every request and the jansson round trip was a sixth of the
  * gateway's CPU per request. */
 
+/* A growing line; it may start in the caller's (stack) buffer, and moves to
+ * the heap (heap = 1) only when it outgrows it. */
 struct jbuf {
     char *p;
     size_t len, cap;
-    int failed;
+    int failed, heap;
 };
 
 static void jb_put(struct jbuf *b, const char *s, size_t n)
@@ -359,13 +362,16 @@ static void jb_put(struct jbuf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 512;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *np = realloc(b->p, cap);
+        char *np = b->heap ? realloc(b->p, cap) : malloc(cap);
         if (np == NULL) {
             b->failed = 1;
             return;
         }
+        if (!b->heap && b->len > 0)
+            memcpy(np, b->p, b->len);
         b->p = np;
         b->cap = cap;
+        b->heap = 1;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -397,12 +403,29 @@ static size_t utf8_seq(const unsigned char *p)
     return n;
 }
 
+/* 1 when none of the 8 bytes at p needs a look of its own: no control
+ * character, '"', '\\' or byte above 0x7f (each test is exact for "some byte
+ * is…": a subtraction borrows only out of a byte that matched). */
+static int plain8(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t x, q, bs;
+    memcpy(&x, p, sizeof(x));
+    q = x ^ (ones * '"');
+    bs = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x) & highs ? 0 : 1;
+}
+
 /* A JSON string as jansson dumps it; invalid UTF-8 becomes U+FFFD (safe_string). */
 static void jb_string(struct jbuf *b, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
     jb_put(b, "\"", 1);
     while (p < end) {
+        if (end - p >= 8 && plain8(p)) {
+            p += 8;
+            continue;
+        }
         unsigned c = *p;
         const char *esc = NULL;
         char seq[8];
@@ -532,15 +555,29 @@ static void jb_key(struct jbuf *b, const char *key)
     jb_put(b, ":", 1);
 }
 
+/* ts, level, service, event, msg, and the context's keys it sets (asked for
+ * every field of every line: one comparison per key, by its first byte). */
 static int is_fixed_key(const char *k, const struct log_ctx *ctx)
 {
-    static const char *const fixed[] = {"ts", "level", "service", "event", "msg"};
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (strcmp(k, fixed[i]) == 0)
-            return 1;
-    return ctx != NULL && ((ctx->request_id != NULL && strcmp(k, "request_id") == 0) ||
-                           (ctx->tenant_id != NULL && strcmp(k, "tenant_id") == 0) ||
-                           (ctx->user_id != NULL && strcmp(k, "user_id") == 0));
+    switch (k[0]) {
+    case 't':
+        return strcmp(k, "ts") == 0 ||
+               (ctx != NULL && ctx->tenant_id != NULL && strcmp(k, "tenant_id") == 0);
+    case 'l':
+        return strcmp(k, "level") == 0;
+    case 's':
+        return strcmp(k, "service") == 0;
+    case 'e':
+        return strcmp(k, "event") == 0;
+    case 'm':
+        return strcmp(k, "msg") == 0;
+    case 'r':
+        return ctx != NULL && ctx->request_id != NULL && strcmp(k, "request_id") == 0;
+    case 'u':
+        return ctx != NULL && ctx->user_id != NULL && strcmp(k, "user_id") == 0;
+    default:
+        return 0;
+    }
 }
 
 /* The fields of one entry besides the fixed ones: a jansson object
@@ -561,8 +598,8 @@ static void jb_field(struct jbuf *b, const struct log_field *f)
     case LOG_F_INT:
         jb_put(b, num, fmt_int(num, f->i));
         break;
-    case LOG_F_REAL:
-        jb_real(b, f->r);
+    case LOG_F_MS:
+        jb_put(b, num, fmt_ms(num, f->i));
         break;
     }
 }
@@ -582,21 +619,23 @@ static json_t *kv_object(const struct fields *fs)
     json_t *o = json_object();
     for (size_t i = 0; o != NULL && i < fs->n; i++) {
         const struct log_field *f = &fs->kv[i];
-        json_t *v = f->type == LOG_F_INT    ? json_integer(f->i)
-                    : f->type == LOG_F_REAL ? json_real(f->r)
-                    : f->s != NULL          ? safe_string(f->s)
-                                            : json_null();
+        json_t *v = f->type == LOG_F_INT  ? json_integer(f->i)
+                    : f->type == LOG_F_MS ? json_real((double)f->i / 1e3)
+                    : f->s != NULL        ? safe_string(f->s)
+                                          : json_null();
         json_object_set_new(o, f->key, v);
     }
     return o;
 }
 
-static char *build_json_line(int level, const struct log_ctx *ctx, const char *event,
-                             const char *msg, const struct fields *fs, const char *service)
+/* The JSON line of one entry into b; 0, or -1 when memory ran out (b is
+ * then released). */
+static int build_json_line(struct jbuf *bp, int level, const struct log_ctx *ctx, const char *event,
+                           const char *msg, const struct fields *fs, const char *service)
 {
     json_t *fields = fs->obj;
     const struct log_field *kmsg = kv_msg(fs);
-    struct jbuf b = {0};
+    struct jbuf b = *bp;
     char ts[40];
     clock_rfc3339(ts, sizeof(ts));
     jb_put(&b, "{", 1);
@@ -650,11 +689,10 @@ static char *build_json_line(int level, const struct log_ctx *ctx, const char *e
         jb_field(&b, &fs->kv[i]);
     }
     jb_put(&b, "}", 1);
-    if (b.failed) {
+    if (b.failed && b.heap)
         free(b.p);
-        return NULL;
-    }
-    return b.p;
+    *bp = b;
+    return b.failed ? -1 : 0;
 }
 
 /* Builds the line for one entry (fields borrowed, may be NULL). Caller frees. */
@@ -663,8 +701,10 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
 {
     char ts[40];
     char *line = NULL;
-    if (log_state.json)
-        return build_json_line(level, ctx, event, msg, fs, service);
+    if (log_state.json) {
+        struct jbuf b = {0};
+        return build_json_line(&b, level, ctx, event, msg, fs, service) == 0 ? b.p : NULL;
+    }
     json_t *fields = fs->n > 0 ? kv_object(fs) : fs->obj;
     json_t *obj = json_object();
     if (obj == NULL || (fs->n > 0 && fields == NULL)) {
@@ -706,12 +746,23 @@ static char *build_line(int level, const struct log_ctx *ctx, const char *event,
 static void emit(int level, const struct log_ctx *ctx, const char *event, const char *msg,
                  const struct fields *fs)
 {
+    /* Written directly: the level is already filtered (yder's level is the
+     * same), and through yder the finished line was formatted once more into
+     * a new buffer only to come back to log_yder_cb. A JSON line is built on
+     * the stack unless it is long (the access line of every request). */
+    if (log_state.json) {
+        char stack[1024];
+        struct jbuf b = {.p = stack, .cap = sizeof(stack)};
+        if (build_json_line(&b, level, ctx, event, msg, fs, log_state.service) != 0)
+            return;
+        write_line(clamp_level(level), b.p);
+        if (b.heap)
+            free(b.p);
+        return;
+    }
     char *line = build_line(level, ctx, event, msg, fs, log_state.service);
     if (line == NULL)
         return;
-    /* Written directly: the level is already filtered (yder's level is the
-     * same), and through yder the finished line was formatted once more into
-     * a new buffer only to come back to log_yder_cb. */
     write_line(clamp_level(level), line);
     free(line);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "valor/app.h"
+#include "valor/clock.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,29 @@ static void assert_ts(const char *ts)
     ck_assert_msg(regexec(&re, ts, 0, NULL, 0) == 0, "bad ts %s", ts);
     regfree(&re);
 }
+
+/* clock_rfc3339 (the ts of every line) is the wall clock, whether its
+ * seconds part was just formatted or reused from the thread's last call. */
+START_TEST(test_timestamp_is_now)
+{
+    for (int i = 0; i < 3; i++) {
+        struct timespec a, b;
+        char ts[32];
+        struct tm tm = {0};
+        clock_gettime(CLOCK_REALTIME, &a);
+        clock_rfc3339(ts, sizeof(ts));
+        clock_gettime(CLOCK_REALTIME, &b);
+        assert_ts(ts);
+        ck_assert_ptr_nonnull(strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm));
+        long long ms = (long long)timegm(&tm) * 1000 + atoi(ts + 20);
+        ck_assert_int_ge(ms, (long long)a.tv_sec * 1000 + a.tv_nsec / 1000000);
+        ck_assert_int_le(ms, (long long)b.tv_sec * 1000 + b.tv_nsec / 1000000);
+    }
+    char small[8];
+    clock_rfc3339(small, sizeof(small));
+    ck_assert_uint_eq(strlen(small), 7); /* truncated, terminated */
+}
+END_TEST
 
 START_TEST(test_user_string_is_escaped_not_a_format)
 {
@@ -214,6 +238,36 @@ START_TEST(test_log_fields_access_line)
 }
 END_TEST
 
+/* Reals in log_fields are written as jansson writes them ("%.6g", a '.' or
+ * an exponent always); LOG_F_MS keeps every microsecond whatever the size. */
+START_TEST(test_reals_and_milliseconds)
+{
+    static const double reals[] = {1.25e-7, 3.0, 0.1, -0.5, 123456789.0, 1e21, 2.5e-300};
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_INFO), 0);
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+        json_t *f = json_pack("{s:f}", "r", reals[i]);
+        char *want = json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        capture_start();
+        log_fields(CFG_LOG_INFO, NULL, "x", f);
+        char *out = capture_end();
+        ck_assert_msg(strstr(out, want + 1) != NULL, "%s not in %s", want, out);
+        free(out);
+        free(want);
+        json_decref(f);
+    }
+    const struct log_field kv[] = {
+        {.key = "a", .type = LOG_F_MS, .i = 12345678901LL},
+        {.key = "b", .type = LOG_F_MS, .i = 50},
+    };
+    capture_start();
+    log_kv(CFG_LOG_INFO, NULL, "x", kv, 2);
+    char *out = capture_end();
+    log_close();
+    ck_assert_ptr_nonnull(strstr(out, "\"a\":12345678.901,\"b\":0.05}"));
+    free(out);
+}
+END_TEST
+
 /* The line after its ts (the only part two calls may not share). */
 static const char *after_ts(const char *line, int json)
 {
@@ -221,6 +275,43 @@ static const char *after_ts(const char *line, int json)
     ck_assert_ptr_nonnull(p);
     return p;
 }
+
+/* Strings escaped as jansson escapes them, whatever the position of the
+ * byte to escape in the 8-byte steps of the fast path. */
+START_TEST(test_strings_escaped_as_jansson)
+{
+    static const char *const pieces[] = {
+        "x",    "x",    "x",    "x", "x", "\"",       "\\",           "\n",
+        "\x01", "\x1f", "\x7f", " ", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    char str[200];
+    srand(5);
+    ck_assert_int_eq(log_init("gateway", 1, CFG_LOG_INFO), 0);
+    for (int i = 0; i < 2000; i++) {
+        size_t n = 0;
+        for (int k = rand() % 40; k > 0; k--) {
+            const char *pc = pieces[rand() % (int)(sizeof(pieces) / sizeof(pieces[0]))];
+            memcpy(str + n, pc, strlen(pc));
+            n += strlen(pc);
+        }
+        str[n] = '\0';
+        json_t *js = json_stringn(str, n);
+        ck_assert_ptr_nonnull(js);
+        char *want = json_dumps(js, JSON_ENCODE_ANY);
+        const struct log_field kv[] = {{.key = "s", .s = str}};
+        capture_start();
+        log_kv(CFG_LOG_INFO, NULL, "x", kv, 1);
+        char *line = capture_end();
+        const char *got = strstr(line, "\"s\":");
+        ck_assert_ptr_nonnull(got);
+        ck_assert_msg(strncmp(got + 4, want, strlen(want)) == 0 && got[4 + strlen(want)] == '}',
+                      "%s: want %s", line, want);
+        free(line);
+        free(want);
+        json_decref(js);
+    }
+    log_close();
+}
+END_TEST
 
 /* log_kv writes what log_fields writes for the same fields, in both modes. */
 START_TEST(test_log_kv_same_as_log_fields)
@@ -233,14 +324,14 @@ START_TEST(test_log_kv_same_as_log_fields)
             {.key = "tenant_id", .s = NULL},
             {.key = "route", .s = "/api/runs/{run_id} \"q\"\n\t\x01 \xc3\xa9"},
             {.key = "status", .type = LOG_F_INT, .i = -200},
-            {.key = "duration_ms", .type = LOG_F_REAL, .r = 1.25e-7},
-            {.key = "upstream_ms", .type = LOG_F_REAL, .r = 3.0},
+            {.key = "duration_ms", .type = LOG_F_MS, .i = 1250},
+            {.key = "upstream_ms", .type = LOG_F_MS, .i = 3000},
             {.key = "big", .type = LOG_F_INT, .i = 9007199254740993LL},
         };
         json_t *f =
             json_pack("{s:s, s:s, s:n, s:s, s:i, s:f, s:f, s:I}", "msg", kv[0].s, "level",
-                      "spoofed", "tenant_id", "route", kv[3].s, "status", -200, "duration_ms",
-                      1.25e-7, "upstream_ms", 3.0, "big", (json_int_t)9007199254740993LL);
+                      "spoofed", "tenant_id", "route", kv[3].s, "status", -200, "duration_ms", 1.25,
+                      "upstream_ms", 3.0, "big", (json_int_t)9007199254740993LL);
         ck_assert_ptr_nonnull(f);
         struct log_ctx ctx = {.request_id = "rid", .tenant_id = NULL, .user_id = "u"};
         capture_start();
@@ -547,6 +638,9 @@ int main(void)
     tcase_add_test(tc, test_json_line_fields);
     tcase_add_test(tc, test_log_fields_access_line);
     tcase_add_test(tc, test_log_kv_same_as_log_fields);
+    tcase_add_test(tc, test_reals_and_milliseconds);
+    tcase_add_test(tc, test_strings_escaped_as_jansson);
+    tcase_add_test(tc, test_timestamp_is_now);
     tcase_add_test(tc, test_log_kv_invalid_utf8_and_level);
     tcase_add_test(tc, test_library_messages_wrapped);
     tcase_add_test(tc, test_text_mode);

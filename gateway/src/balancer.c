@@ -13,6 +13,7 @@
 
 #include "valor/clock.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
 
@@ -339,7 +340,7 @@ static void fill_pick(const struct pool *p, int slot, int probe, struct gw_pick 
     out->addrlen = r->salen;
     out->host_header = u->host_header;
     out->prefix = u->prefix;
-    snprintf(out->address, sizeof(out->address), "%s", r->label);
+    fmt_copy(out->address, sizeof(out->address), r->label);
 }
 
 int gw_balancer_pick(struct gw_balancer *b, enum gw_service svc, int exclude, struct gw_pick *out)

@@ -1,14 +1,15 @@
 #include "clientip.h"
 
-#include <stdio.h>
 #include <string.h>
+
+#include "valor/fmt.h"
 
 void gw_client_ip(const struct gw_config *cfg, const char *peer, const char *xff, char *out,
                   size_t outlen)
 {
     const char *end;
 
-    snprintf(out, outlen, "%s", peer);
+    fmt_copy(out, outlen, peer);
     if (xff == NULL || cfg->n_trusted_proxies == 0 ||
         !gw_cidr_contains(cfg->trusted_proxies, cfg->n_trusted_proxies, peer))
         return;
@@ -33,7 +34,7 @@ void gw_client_ip(const struct gw_config *cfg, const char *peer, const char *xff
         ip[len] = '\0';
         if (strchr(ip, '/') != NULL || gw_cidr_parse(ip, &parsed) != 0)
             return; /* garbage: keep the last address we trust */
-        snprintf(out, outlen, "%s", ip);
+        fmt_copy(out, outlen, ip);
         if (!gw_cidr_contains(cfg->trusted_proxies, cfg->n_trusted_proxies, ip))
             return;
         end = start > xff ? start - 1 : xff;

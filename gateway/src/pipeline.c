@@ -11,6 +11,7 @@
 #include "ratelimit.h"
 #include "routes.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/http.h"
 
 struct binding {
@@ -62,7 +63,7 @@ static int pre_hook(struct http_ctx *ctx, void *ud)
     const struct gw_config *cfg = p->cfg;
     char peer[sizeof(ctx->client_ip)];
 
-    snprintf(peer, sizeof(peer), "%s", ctx->client_ip);
+    fmt_copy(peer, sizeof(peer), ctx->client_ip);
     gw_client_ip(cfg, peer, http_header(ctx, "X-Forwarded-For"), ctx->client_ip,
                  sizeof(ctx->client_ip));
     if (gw_cors_apply(cfg, ctx))
@@ -97,15 +98,15 @@ static int admit(struct http_ctx *ctx, const struct gw_route *r, const struct vj
         gw_ratelimit_headers(ctx, d);
         if (!d->allowed) {
             if (authed)
-                snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims->tid);
+                fmt_copy(ctx->tenant, sizeof(ctx->tenant), claims->tid);
             gw_ratelimit_reply(ctx, d);
             return 0;
         }
     }
     if (authed) {
         /* verified: the tenant label of the metrics and the access log */
-        snprintf(ctx->tenant, sizeof(ctx->tenant), "%s", claims->tid);
-        snprintf(ctx->user, sizeof(ctx->user), "%s", claims->sub);
+        fmt_copy(ctx->tenant, sizeof(ctx->tenant), claims->tid);
+        fmt_copy(ctx->user, sizeof(ctx->user), claims->sub);
         ctx->log.tenant_id = ctx->tenant;
         ctx->log.user_id = ctx->user;
         /* HEAD is served by the GET route (common/http) and reads like it */
@@ -155,7 +156,7 @@ static void handle(struct http_ctx *ctx)
         if (authed)
             snprintf(key, sizeof(key), "%s:%s", claims.tid, claims.sub);
         else
-            snprintf(key, sizeof(key), "%s", ctx->client_ip);
+            fmt_copy(key, sizeof(key), ctx->client_ip);
         if (gw_ratelimit_prepare(p->rl, r->bucket,
                                  limit_for(p->cfg, r->bucket, authed ? &claims : NULL), key,
                                  authed ? claims.jti : NULL, authed ? claims.exp : 0,

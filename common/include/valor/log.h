@@ -35,13 +35,13 @@ void log_msg(int level, const struct log_ctx *ctx, const char *event, const char
 void log_fields(int level, const struct log_ctx *ctx, const char *event, json_t *fields);
 
 /* One field of log_kv(). */
-enum log_field_type { LOG_F_STR, LOG_F_INT, LOG_F_REAL };
+enum log_field_type { LOG_F_STR, LOG_F_INT, LOG_F_MS };
 struct log_field {
     const char *key;
     enum log_field_type type;
     const char *s; /* LOG_F_STR; NULL: null */
-    long long i;   /* LOG_F_INT */
-    double r;      /* LOG_F_REAL */
+    long long i;   /* LOG_F_INT; LOG_F_MS: microseconds, written as a number of
+                      milliseconds with up to three decimals (fmt_ms) */
 };
 /* log_fields() with the fields in an array (keys distinct), the line written
  * without building a jansson object: the access line of every request. */
