@@ -112,10 +112,8 @@ struct http__pending {
     long long t0;
     int deferred; /* http_defer() suspended the connection; counted in server->deferred
                      until the request completes (http__conn_done) */
-    int answered; /* handed to ulfius, or accounted for by http__conn_done() */
+    int answered; /* queued by http__answer(), or accounted for by http__conn_done() */
 };
-
-_Thread_local struct http__pending *http__answering;
 
 static long long now_ns(void)
 {
@@ -358,25 +356,52 @@ static void run(struct route *r, const struct _u_request *req, struct _u_respons
     finish(r->server, &ctx, t0);
 }
 
-/* ulfius' dispatcher is about to send the answer of a deferrable route's
- * request: it becomes ulfius' response. */
-static void answer_pending(struct http__pending *p, struct _u_response *resp)
-{
-    struct _u_response theirs = *resp;
-    *resp = p->resp;
-    p->resp = theirs;
-    p->ctx.resp = resp;
-    p->answered = 1;
-    finish(p->server, &p->ctx, p->t0);
-}
-
 static int trampoline(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
-    if (http__answering != NULL)
-        answer_pending(http__answering, resp);
-    else
-        run(user_data, req, resp, 0);
+    run(user_data, req, resp, 0);
     return U_CALLBACK_COMPLETE;
+}
+
+/* The answer of a deferrable route's request goes to libmicrohttpd as ulfius
+ * would send it — status, the header map, the body or the stream (HEAD) —
+ * without ulfius' dispatcher, which would allocate a second response, match
+ * the endpoints again and copy the body only to hand the same bytes on.
+ * ulfius' cookie list is not sent: no deferrable route uses it (a
+ * Set-Cookie in the header map is). */
+enum MHD_Result http__answer(struct MHD_Connection *con, struct http__conn *cs)
+{
+    struct http__pending *p = cs->pending;
+    struct _u_response *resp = &p->resp;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    p->answered = 1;
+    finish(p->server, &p->ctx, p->t0);
+    if (resp->stream_callback != NULL) {
+        r = MHD_create_response_from_callback(resp->stream_size, resp->stream_block_size,
+                                              resp->stream_callback, resp->stream_user_data,
+                                              resp->stream_callback_free);
+        if (r != NULL)
+            resp->stream_callback = NULL; /* libmicrohttpd frees its user data */
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback(resp->binary_body_length,
+                                                               resp->binary_body, free);
+        if (r != NULL) {
+            resp->binary_body = NULL; /* libmicrohttpd's now */
+            resp->binary_body_length = 0;
+        }
+    }
+    if (r == NULL)
+        return MHD_NO;
+    for (int i = 0; i < resp->map_header->nb_values; i++)
+        if (MHD_add_response_header(r, resp->map_header->keys[i], resp->map_header->values[i]) ==
+            MHD_NO) {
+            MHD_destroy_response(r);
+            return MHD_NO;
+        }
+    ret = MHD_queue_response(con, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static void pending_free(struct http__pending *p)

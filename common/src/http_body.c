@@ -263,11 +263,8 @@ enum MHD_Result http__access(void *cls, struct MHD_Connection *con, const char *
     } else if (cs != NULL && http__has_deferrable(s)) {
         if (http__final_call(s, con, cs, con_cls))
             return MHD_YES; /* deferred: the connection is suspended */
-        http__answering = cs->pending;
-        enum MHD_Result ret = http__ulfius_access(s, con, url, method, version, upload_data,
-                                                  upload_data_size, con_cls);
-        http__answering = NULL;
-        return ret;
+        if (cs->pending != NULL)
+            return http__answer(con, cs);
     }
     return http__ulfius_access(s, con, url, method, version, upload_data, upload_data_size,
                                con_cls);

@@ -51,13 +51,14 @@ void http__run(struct http_server *s, const struct _u_request *req, struct _u_re
 /* The final call of the access handler (the whole request is in) for a
  * server with deferrable routes: runs the pipeline of a deferrable route
  * here, ahead of ulfius' dispatcher (cs->pending). Returns 1 when the
- * request was deferred (the connection is suspended: return MHD_YES), 0 to
- * go on to ulfius, whose dispatcher then sends the answer of cs->pending (or
- * runs the request as usual when there is none). */
+ * request was deferred (the connection is suspended: return MHD_YES), 0
+ * otherwise: cs->pending is then the answered request (answered now or
+ * resumed) for http__answer(), or NULL when ulfius runs the request. */
 int http__final_call(struct http_server *s, struct MHD_Connection *con, struct http__conn *cs,
                      void **con_cls);
-/* What http__access() is about to hand to ulfius' dispatcher on this thread. */
-extern _Thread_local struct http__pending *http__answering;
+/* Queues the answer of cs->pending on libmicrohttpd (the access line and
+ * metrics written); the access handler's return value. */
+enum MHD_Result http__answer(struct MHD_Connection *con, struct http__conn *cs);
 /* Frees the connection's pending request, if any (its request is over). */
 void http__conn_done(struct http__conn *cs);
 /* A deferrable route is registered. */
