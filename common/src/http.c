@@ -25,8 +25,11 @@
 #include "valor/http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <orcania.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,10 +636,35 @@ static int resolve_bind(const char *host, int port, struct sockaddr_storage *out
     return VALOR_OK;
 }
 
+/* orcania's realloc for ulfius: a block grows to at least twice its usable
+ * size and never shrinks. ulfius grows every map (request and response
+ * headers) one entry at a time, three o_realloc calls per u_map_put, and
+ * glibc's realloc copied or split the blocks on most of them — ~12 k of the
+ * gateway's ~170 k instructions per request. Still malloc's blocks: free()
+ * and realloc() take them as before. */
+static void *grow_realloc(void *p, size_t n)
+{
+    if (p == NULL || n == 0)
+        return realloc(p, n);
+    size_t usable = malloc_usable_size(p);
+    if (n <= usable)
+        return p;
+    return realloc(p, usable * 2 > n ? usable * 2 : n);
+}
+
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void set_alloc_funcs(void)
+{
+    o_set_alloc_funcs(malloc, grow_realloc, free);
+}
+
 int http_server_new(const struct http_server_opts *opts, struct http_server **out)
 {
     struct http_server *s = NULL;
     int rc = VALOR_E_INVALID;
+
+    pthread_once(&alloc_once, set_alloc_funcs);
 
     *out = NULL;
     if (opts == NULL || opts->port < 0 || opts->port > 65535 || opts->threads < 1 ||

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <orcania.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -940,6 +942,31 @@ START_TEST(test_bad_options_rejected)
 }
 END_TEST
 
+/* Once a server exists, ulfius' o_realloc grows blocks geometrically and
+ * never shrinks them; the contents survive and the blocks stay malloc's. */
+START_TEST(test_ulfius_realloc_grows_and_keeps)
+{
+    struct http_server *s = NULL;
+    struct http_server_opts o = {.bind_host = "127.0.0.1", .threads = 1, .max_connections = 1};
+    ck_assert_int_eq(http_server_new(&o, &s), VALOR_OK);
+    char *p = o_malloc(1000);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "abcdefg", 8);
+    size_t usable = malloc_usable_size(p);
+    p = o_realloc(p, usable + 1); /* one byte more: twice the block */
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_ge(malloc_usable_size(p), 2 * usable);
+    ck_assert_str_eq(p, "abcdefg");
+    usable = malloc_usable_size(p);
+    char *same = o_realloc(p, 16); /* never shrunk */
+    ck_assert_ptr_eq(same, p);
+    ck_assert_uint_eq(malloc_usable_size(same), usable);
+    ck_assert_str_eq(same, "abcdefg");
+    free(same); /* still a malloc block */
+    http_server_free(s);
+}
+END_TEST
+
 START_TEST(test_ipv6_bind)
 {
     struct http_server *s6 = NULL;
@@ -1011,6 +1038,7 @@ int main(void)
     tcase_add_test(tc, test_stop_under_connection_churn);
     tcase_add_test(tc, test_timestamp_format);
     tcase_add_test(tc, test_ipv6_bind);
+    tcase_add_test(tc, test_ulfius_realloc_grows_and_keeps);
     suite_add_tcase(s, tc);
     int rc = tu_run(s);
     curl_global_cleanup();
