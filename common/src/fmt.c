@@ -50,3 +50,17 @@ size_t fmt_copy(char *dst, size_t size, const char *src)
     dst[n] = '\0';
     return n;
 }
+
+size_t fmt_join(char *dst, size_t size, const char *const *parts, size_t n)
+{
+    size_t total = 0, used = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(parts[i]), room = size - 1 - used;
+        size_t k = len < room ? len : room;
+        memcpy(dst + used, parts[i], k);
+        used += k;
+        total += len;
+    }
+    dst[used] = '\0';
+    return total;
+}

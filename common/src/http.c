@@ -210,17 +210,6 @@ static const char *method_label(const char *m)
     return "OTHER"; /* any token is a valid method: keep the label bounded */
 }
 
-/* "<method> <route> <status>" into buf (truncated to fit), as the access
- * line's msg. */
-static void msg_line(char *buf, size_t size, const char *method, const char *route,
-                     const char *status)
-{
-    const char *part[] = {method, " ", route, " ", status};
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++)
-        n += fmt_copy(buf + n, size - n, part[i]);
-}
-
 static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
 {
     unsigned status = (unsigned)ctx->resp->status;
@@ -242,7 +231,8 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
     /* the access line: never the Authorization header or the body */
     struct log_ctx lc = {.request_id = ctx->request_id, .tenant_id = tenant, .user_id = user};
     char msg[320];
-    msg_line(msg, sizeof(msg), method, ctx->route, st);
+    const char *msg_parts[] = {method, " ", ctx->route, " ", st};
+    fmt_join(msg, sizeof(msg), msg_parts, sizeof(msg_parts) / sizeof(msg_parts[0]));
     const struct log_field f[] = {
         {.key = "msg", .s = msg},
         {.key = "request_id", .s = ctx->request_id},

@@ -29,6 +29,7 @@
 
 #include "valor/crypto.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/log.h"
 
 struct kv_client {
@@ -423,13 +424,10 @@ struct kv_client *kv_pool_get(struct kv_pool *p)
 
 int kv_denylist_key(const char *jti, char *buf, size_t len)
 {
-    int n;
-    if (jti == NULL || *jti == '\0' || buf == NULL)
+    const char *parts[] = {KV_DENYLIST_PREFIX, jti};
+    if (jti == NULL || *jti == '\0' || buf == NULL || len == 0)
         return VALOR_E_INVALID;
-    n = snprintf(buf, len, "%s%s", KV_DENYLIST_PREFIX, jti);
-    if (n < 0 || (size_t)n >= len)
-        return VALOR_E_INVALID;
-    return VALOR_OK;
+    return fmt_join(buf, len, parts, 2) < len ? VALOR_OK : VALOR_E_INVALID;
 }
 
 int kv_denylist_put(struct kv_client *c, size_t n, const char *const *jtis, const long long *ttl_s)

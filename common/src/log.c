@@ -354,10 +354,11 @@ struct jbuf {
     int failed, heap;
 };
 
-static void jb_put(struct jbuf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL; 0, or -1 (b->failed) when memory ran out. */
+static int jb_reserve(struct jbuf *b, size_t n)
 {
     if (b->failed)
-        return;
+        return -1;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 512;
         while (cap < b->len + n + 1)
@@ -365,7 +366,7 @@ static void jb_put(struct jbuf *b, const char *s, size_t n)
         char *np = b->heap ? realloc(b->p, cap) : malloc(cap);
         if (np == NULL) {
             b->failed = 1;
-            return;
+            return -1;
         }
         if (!b->heap && b->len > 0)
             memcpy(np, b->p, b->len);
@@ -373,6 +374,13 @@ static void jb_put(struct jbuf *b, const char *s, size_t n)
         b->cap = cap;
         b->heap = 1;
     }
+    return 0;
+}
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    if (jb_reserve(b, n) != 0)
+        return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
@@ -416,10 +424,47 @@ static int plain8(const unsigned char *p)
     return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x) & highs ? 0 : 1;
 }
 
+/* The length of the prefix of s that JSON takes as it is (printable ASCII
+ * but '"' and '\\'). */
+static size_t plain_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i + 8 <= len && plain8(s + i))
+        i += 8;
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* pre, then s in quotes, then post (each of pre/post one byte or none):
+ * one copy, for a string that needs no escape. */
+static void jb_quoted(struct jbuf *b, char pre, const char *s, size_t len, char post)
+{
+    if (jb_reserve(b, len + 4) != 0)
+        return;
+    char *w = b->p + b->len;
+    if (pre != '\0')
+        *w++ = pre;
+    *w++ = '"';
+    memcpy(w, s, len);
+    w += len;
+    *w++ = '"';
+    if (post != '\0')
+        *w++ = post;
+    *w = '\0';
+    b->len = (size_t)(w - b->p);
+}
+
 /* A JSON string as jansson dumps it; invalid UTF-8 becomes U+FFFD (safe_string). */
 static void jb_string(struct jbuf *b, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+    size_t plain = plain_prefix((const unsigned char *)s, len);
+    if (plain == len) {
+        jb_quoted(b, '\0', s, len, '\0');
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s + plain, *end = p + (len - plain),
+                        *run = (const unsigned char *)s;
     jb_put(b, "\"", 1);
     while (p < end) {
         if (end - p >= 8 && plain8(p)) {
@@ -550,8 +595,14 @@ static void jb_value(struct jbuf *b, json_t *v)
 
 static void jb_key(struct jbuf *b, const char *key)
 {
-    jb_put(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
-    jb_cstring(b, key);
+    size_t len = strlen(key);
+    char comma = b->len > 1 ? ',' : '\0';
+    if (plain_prefix((const unsigned char *)key, len) == len) {
+        jb_quoted(b, comma, key, len, ':');
+        return;
+    }
+    jb_put(b, &comma, comma != '\0');
+    jb_string(b, key, len);
     jb_put(b, ":", 1);
 }
 

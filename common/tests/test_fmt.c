@@ -123,6 +123,24 @@ START_TEST(test_copy)
 }
 END_TEST
 
+START_TEST(test_join)
+{
+    char dst[8];
+    const char *parts[] = {"ab", "", "cd", "efgh"};
+    memset(dst, '#', sizeof(dst));
+    ck_assert_uint_eq(fmt_join(dst, sizeof(dst), parts, 3), 4);
+    ck_assert_str_eq(dst, "abcd");
+    ck_assert_int_eq(dst[5], '#');
+    /* truncated: the whole length comes back, as from snprintf */
+    ck_assert_uint_eq(fmt_join(dst, sizeof(dst), parts, 4), 8);
+    ck_assert_str_eq(dst, "abcdefg");
+    ck_assert_uint_eq(fmt_join(dst, sizeof(dst), parts, 0), 0);
+    ck_assert_str_eq(dst, "");
+    ck_assert_uint_eq(fmt_join(dst, 1, parts, 4), 8);
+    ck_assert_str_eq(dst, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fmt");
@@ -133,6 +151,7 @@ int main(void)
     tcase_add_test(tc, test_unsigned_max);
     tcase_add_test(tc, test_ms);
     tcase_add_test(tc, test_copy);
+    tcase_add_test(tc, test_join);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -12,6 +12,7 @@
 
 #include "valor/clock.h"
 #include "valor/err.h"
+#include "valor/fmt.h"
 #include "valor/http.h"
 #include "valor/log.h"
 #include "valor/metrics.h"
@@ -421,8 +422,8 @@ void gw_fwd_answer(struct gw_forward *f, enum gw_service svc, struct http_ctx *c
         status = reply_failure(ctx, name, rc);
     }
     if (f->duration != NULL) {
-        char st[16];
-        snprintf(st, sizeof(st), "%u", status);
+        char st[FMT_INT_MAX + 1];
+        st[fmt_uint(st, status)] = '\0';
         const char *lv[] = {name, st};
         metrics_histogram_observe(f->duration, lv, ctx->upstream_ms / 1e3);
     }

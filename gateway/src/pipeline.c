@@ -1,6 +1,5 @@
 #include "pipeline.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,8 +152,9 @@ static void handle(struct http_ctx *ctx)
     if (r->bucket != GW_BUCKET_NONE) {
         struct gw_rl_call call;
         char key[160];
+        const char *key_parts[] = {claims.tid, ":", claims.sub};
         if (authed)
-            snprintf(key, sizeof(key), "%s:%s", claims.tid, claims.sub);
+            fmt_join(key, sizeof(key), key_parts, 3);
         else
             fmt_copy(key, sizeof(key), ctx->client_ip);
         if (gw_ratelimit_prepare(p->rl, r->bucket,

@@ -133,9 +133,10 @@ int gw_ratelimit_prepare(struct gw_ratelimit *rl, enum gw_bucket b, const struct
     c->n = lim->n;
     c->period_ms = (long long)lim->period_s * 1000;
     c->now_ms = gw_now_ms();
-    snprintf(c->key, sizeof(c->key), "valor:rl:%s:%s", gw_bucket_name(b), key);
-    snprintf(c->tenant, sizeof(c->tenant), "%s", tenant != NULL ? tenant : "");
-    if (jti != NULL && snprintf(c->jti, sizeof(c->jti), "%s", jti) < (int)sizeof(c->jti) &&
+    const char *key_parts[] = {"valor:rl:", gw_bucket_name(b), ":", key};
+    fmt_join(c->key, sizeof(c->key), key_parts, sizeof(key_parts) / sizeof(key_parts[0]));
+    fmt_copy(c->tenant, sizeof(c->tenant), tenant != NULL ? tenant : "");
+    if (jti != NULL && fmt_join(c->jti, sizeof(c->jti), &jti, 1) < sizeof(c->jti) &&
         kv_denylist_key(jti, c->deny, sizeof(c->deny)) == VALOR_OK) {
         c->has_deny = 1;
         c->jti_exp_s = jti_exp_s;

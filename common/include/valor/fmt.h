@@ -27,4 +27,10 @@ size_t fmt_ms(char *p, long long us);
  * bytes copied. */
 size_t fmt_copy(char *dst, size_t size, const char *src);
 
+/* snprintf(dst, size, "%s%s…", parts…) without the format parser: the n
+ * parts one after the other, truncated to size - 1 bytes, NUL-terminated
+ * (size > 0). Returns the length of the whole join, as snprintf does: size
+ * or more means it was truncated. */
+size_t fmt_join(char *dst, size_t size, const char *const *parts, size_t n);
+
 #endif
