@@ -60,6 +60,7 @@ static char unmatched[] = "unmatched"; /* route label of 404s: never the raw pat
 
 struct route {
     char method[16];
+    int method_id; /* method_id(method) */
     char *template;
     unsigned priority;
     http_handler handler;
@@ -201,13 +202,27 @@ static int body_too_large(const struct http_server *s, const struct _u_request *
 
 /* ---- metrics and access log ------------------------------------------- */
 
+static const char *const known_methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                            "PATCH", "DELETE", "OPTIONS"};
+#define N_KNOWN_METHODS (sizeof(known_methods) / sizeof(known_methods[0]))
+
 static const char *method_label(const char *m)
 {
-    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-    for (size_t i = 0; m != NULL && i < sizeof(known) / sizeof(known[0]); i++)
-        if (strcmp(m, known[i]) == 0)
-            return known[i];
+    for (size_t i = 0; m != NULL && i < N_KNOWN_METHODS; i++)
+        if (strcmp(m, known_methods[i]) == 0)
+            return known_methods[i];
     return "OTHER"; /* any token is a valid method: keep the label bounded */
+}
+
+/* The index of m (any case) in known_methods, -1 for another method: routes
+ * are matched on it, one string comparison per request instead of one per
+ * route. */
+static int method_id(const char *m)
+{
+    for (size_t i = 0; i < N_KNOWN_METHODS; i++)
+        if (strcasecmp(m, known_methods[i]) == 0)
+            return (int)i;
+    return -1;
 }
 
 static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
@@ -222,8 +237,9 @@ static void observe(struct http_server *s, struct http_ctx *ctx, double secs)
     if (s->requests != NULL) {
         const char *tl =
             tenant != NULL && *tenant != '\0' ? metrics_label_limit(s->tenants, tenant) : "";
-        const char *lv[] = {method_label(method), ctx->route, st, tl};
-        const char *dv[] = {method_label(method), ctx->route, tl};
+        const char *ml = method_label(method);
+        const char *lv[] = {ml, ctx->route, st, tl};
+        const char *dv[] = {ml, ctx->route, tl};
         metrics_counter_add(s->requests, lv, 1);
         metrics_histogram_observe(s->duration, dv, secs);
     }
@@ -261,9 +277,11 @@ static struct route *find_route(struct http_server *s, const struct _u_request *
                                 const char *method)
 {
     const char *path = req->url_path;
+    int id = method_id(method);
     for (size_t i = 0; i < s->ntable; i++) {
         struct route *r = s->table[i];
-        if (strcasecmp(r->method, method) != 0 || !http__template_match(r->template, path))
+        if (r->method_id != id || (id < 0 && strcasecmp(r->method, method) != 0) ||
+            !http__template_match(r->template, path))
             continue;
         if (strchr(r->template, ':') != NULL || strchr(r->template, '@') != NULL) {
             struct _u_endpoint ep = {.http_method = r->method, .url_format = r->template};
@@ -735,6 +753,7 @@ static int add_route(struct http_server *s, const char *method, const char *path
         return VALOR_E_NOMEM;
     for (size_t i = 0; method[i] != '\0'; i++)
         r->method[i] = (char)(method[i] >= 'a' && method[i] <= 'z' ? method[i] - 32 : method[i]);
+    r->method_id = method_id(r->method);
     r->template = strdup(path);
     r->priority = http__template_priority(path);
     r->handler = h;
