@@ -652,11 +652,11 @@ static int resolve_bind(const char *host, int port, struct sockaddr_storage *out
  * and realloc() take them as before. */
 static void *grow_realloc(void *p, size_t n)
 {
-    if (p == NULL || n == 0)
-        return realloc(p, n);
+    if (p == NULL)
+        return malloc(n);
     size_t usable = malloc_usable_size(p);
     if (n <= usable)
-        return p;
+        return p; /* also n == 0: the block stays, as realloc may keep it */
     return realloc(p, usable * 2 > n ? usable * 2 : n);
 }
 
