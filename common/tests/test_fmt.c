@@ -40,14 +40,20 @@ START_TEST(test_edges)
 }
 END_TEST
 
+/* 64 random bits, drawn in unsigned arithmetic (no signed overflow);
+ * negative for even i. */
+static long long random_value(int i)
+{
+    unsigned long long u = ((unsigned long long)rand() << 33) ^ ((unsigned long long)rand() << 11) ^
+                           (unsigned long long)rand();
+    return (long long)(i % 2 ? u : 0ULL - u);
+}
+
 START_TEST(test_random_values)
 {
     srand(7);
     for (int i = 0; i < 100000; i++) {
-        /* 64 random bits, in unsigned arithmetic (no signed overflow), both signs */
-        unsigned long long u = ((unsigned long long)rand() << 33) ^
-                               ((unsigned long long)rand() << 11) ^ (unsigned long long)rand();
-        long long v = (long long)(i % 2 ? u : 0ULL - u);
+        long long v = random_value(i);
         same_as_printf(v);
         same_as_printf(v % 100000);
     }
@@ -98,9 +104,7 @@ START_TEST(test_ms)
     ms_as_printf(LLONG_MIN);
     srand(11);
     for (int i = 0; i < 100000; i++) {
-        unsigned long long u = ((unsigned long long)rand() << 33) ^
-                               ((unsigned long long)rand() << 11) ^ (unsigned long long)rand();
-        long long v = (long long)(i % 2 ? u : 0ULL - u);
+        long long v = random_value(i);
         ms_as_printf(v);
         ms_as_printf(v % 10000000);
     }
